@@ -1,0 +1,216 @@
+/* HSS subscriber store: SQLite (WAL) behind one mutex-protected connection.
+ *
+ * Every function is thread-safe: the Cx handlers call it from freeDiameter
+ * threads and the REST API from microhttpd threads. Each write runs as ONE
+ * SQLite transaction (BEGIN IMMEDIATE ... COMMIT), so a crash leaves either
+ * the old or the new record, never a mix.
+ *
+ * A subscriber (hss_sub_t) owns one arena; every string and array in it
+ * lives there and goes away with hss_sub_free(). All the public identities
+ * of a subscriber form its implicit registration set (TS 23.228 §4.3.3.3:
+ * we model one set per subscriber).
+ */
+#ifndef HSS_STORE_H
+#define HSS_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/ims_arena.h"
+
+/* TS 29.228 §6.1.2 / §6.3.x: the registration state the HSS keeps for the
+ * served user. Numeric values are ours (not the IMS-User-State AVP). */
+typedef enum hss_reg_state {
+	HSS_REG_NOT_REGISTERED = 0,
+	HSS_REG_REGISTERED = 1,
+	HSS_REG_UNREGISTERED = 2, /* unregistered state with a serving S-CSCF */
+} hss_reg_state_t;
+
+/* How the S-CSCF forks to several contacts of this user. */
+typedef enum hss_hunting {
+	HSS_HUNT_PARALLEL = 0,
+	HSS_HUNT_SEQUENTIAL = 1,
+} hss_hunting_t;
+
+/* TS 29.228 Annex B.2.2 SessionCase values (tDirectionOfRequest). */
+typedef enum hss_session_case {
+	HSS_SC_ORIGINATING = 0,
+	HSS_SC_TERMINATING_REGISTERED = 1,
+	HSS_SC_TERMINATING_UNREGISTERED = 2,
+	HSS_SC_ORIGINATING_UNREGISTERED = 3,
+	HSS_SC_ORIGINATING_CDIV = 4,
+} hss_session_case_t;
+
+/* TS 29.228 Annex B.2.3 DefaultHandling (tDefaultHandling). */
+typedef enum hss_default_handling {
+	HSS_DH_SESSION_CONTINUED = 0,
+	HSS_DH_SESSION_TERMINATED = 1,
+} hss_default_handling_t;
+
+/* TS 29.228 Annex B.2.2 ProfilePartIndicator; NONE = element absent. */
+typedef enum hss_ppi {
+	HSS_PPI_NONE = -1,
+	HSS_PPI_REGISTERED = 0,
+	HSS_PPI_UNREGISTERED = 1,
+} hss_ppi_t;
+
+/* The kinds of Service Point Trigger (TS 29.228 Annex B.2.2 tSePoTri). */
+typedef enum hss_spt_kind {
+	HSS_SPT_REQUEST_URI = 0,  /* value = regex on the Request-URI */
+	HSS_SPT_METHOD,           /* value = method name */
+	HSS_SPT_HEADER,           /* value = header name, content = regex or NULL (presence) */
+	HSS_SPT_SESSION_CASE,     /* session_case */
+	HSS_SPT_SDP_LINE,         /* value = SDP line type ("m"), content = regex or NULL */
+} hss_spt_kind_t;
+
+typedef struct hss_spt {
+	hss_spt_kind_t kind;
+	int group;        /* TS 29.228: SPTs with the same Group are combined */
+	int negated;      /* ConditionNegated */
+	const char *value;
+	const char *content;
+	hss_session_case_t session_case;
+} hss_spt_t;
+
+/* One Initial Filter Criteria. has_trigger = 0 means no TriggerPoint: the
+ * iFC always matches (TS 29.228 Annex B.2.2). */
+typedef struct hss_ifc {
+	int priority;
+	int has_trigger;
+	int cnf;                  /* ConditionTypeCNF: 1 = CNF, 0 = DNF */
+	hss_spt_t *spt;
+	unsigned n_spt;
+	const char *server_name;  /* ApplicationServer/ServerName (SIP URI) */
+	hss_default_handling_t default_handling;
+	const char *service_info; /* NULL or "" = absent */
+	int include_register_request;
+	int include_register_response;
+	hss_ppi_t profile_part_indicator;
+} hss_ifc_t;
+
+typedef struct hss_impu {
+	const char *uri;          /* "sip:..." or "tel:..." */
+	int barred;               /* BarringIndication */
+} hss_impu_t;
+
+/* A subscriber record. Strings are NUL-terminated and live in `arena`. */
+typedef struct hss_sub {
+	ims_arena_t *arena;
+	const char *impi;
+	hss_impu_t *impus;
+	unsigned n_impus;
+
+	uint8_t k[16];
+	uint8_t opc[16];
+	uint8_t op[16];           /* kept only when OP was provisioned */
+	int has_op;
+	uint8_t amf[2];
+	uint64_t sqn;             /* 48 bits: the last SQN handed out */
+	int has_sqn;              /* replace: 0 keeps the stored SQN */
+	const char *password;     /* NULL: no SIP Digest for this user */
+
+	hss_ifc_t *ifcs;          /* sorted by priority (ascending) */
+	unsigned n_ifcs;
+	hss_hunting_t hunting;
+
+	/* Filled in by the store on read; ignored on create/replace. */
+	hss_reg_state_t reg_state;
+	const char *scscf_name;   /* "" when none */
+} hss_sub_t;
+
+typedef struct hss_store hss_store_t;
+
+#define HSS_SQN_MAX ((UINT64_C(1) << 48) - 1)
+#define HSS_SCSCF_NAME_MAX 256
+
+/* Allocates an empty subscriber with its own arena (hunting parallel,
+ * NOT_REGISTERED). Returns NULL on out-of-memory. Free with hss_sub_free. */
+hss_sub_t *hss_sub_new(void);
+
+/* Frees a subscriber and everything in its arena. NULL is fine. */
+void hss_sub_free(hss_sub_t *sub);
+
+/* Frees an array returned by hss_store_list (each element and the array). */
+void hss_sub_list_free(hss_sub_t **subs, unsigned n);
+
+/* Returns the registration-state name ("NOT_REGISTERED", ...). */
+const char *hss_reg_state_name(hss_reg_state_t st);
+
+/* Opens (creating if needed) the database at `path` (":memory:" works),
+ * sets WAL + synchronous=FULL + busy_timeout, creates or migrates the
+ * schema (table schema_version). On success *out owns the store; close it
+ * with hss_store_close. Errors: IMS_EDB (message logged), IMS_ENOMEM. */
+int hss_store_open(const char *path, hss_store_t **out /* out */);
+
+/* Closes the connection and frees the store. NULL is fine. */
+void hss_store_close(hss_store_t *st);
+
+/* Returns the schema version of an open store. */
+int hss_store_schema_version(hss_store_t *st);
+
+/* Inserts a new subscriber (impi, impus, keys, sqn, password, ifcs,
+ * hunting); reg state starts NOT_REGISTERED. The caller keeps `sub`.
+ * Errors: IMS_EEXIST (impi exists, or one impu belongs to another
+ * subscriber), IMS_EINVAL (no impi), IMS_EDB. */
+int hss_store_create(hss_store_t *st, const hss_sub_t *sub);
+
+/* Replaces the record of sub->impi: keys, identities, iFCs, password,
+ * hunting; the SQN only when sub->has_sqn. Registration state and
+ * S-CSCF name are kept. Errors: IMS_ENOENT, IMS_EEXIST (an impu belongs to
+ * another subscriber), IMS_EDB. */
+int hss_store_replace(hss_store_t *st, const hss_sub_t *sub);
+
+/* Deletes the subscriber and its identities. Errors: IMS_ENOENT, IMS_EDB. */
+int hss_store_delete(hss_store_t *st, const char *impi);
+
+/* Reads a page of subscribers ordered by impi. *out is a malloc'ed array
+ * of *n_out records (free with hss_sub_list_free); *total (may be NULL)
+ * gets the number of subscribers. Errors: IMS_ENOMEM, IMS_EDB. */
+int hss_store_list(hss_store_t *st, unsigned offset, unsigned limit,
+		   hss_sub_t ***out /* out */, unsigned *n_out /* out */,
+		   unsigned *total /* out */);
+
+/* Returns the number of subscribers in *count. Errors: IMS_EDB. */
+int hss_store_count(hss_store_t *st, unsigned *count /* out */);
+
+/* Reads the subscriber with this private identity. The caller owns *out
+ * (hss_sub_free). Errors: IMS_ENOENT, IMS_ENOMEM, IMS_EDB. */
+int hss_store_get_by_impi(hss_store_t *st, const char *impi, hss_sub_t **out /* out */);
+
+/* Reads the subscriber owning this public identity (exact match of the
+ * stored URI). The caller owns *out. Errors: IMS_ENOENT, IMS_ENOMEM, IMS_EDB. */
+int hss_store_find_impu(hss_store_t *st, const char *impu, hss_sub_t **out /* out */);
+
+/* TS 29.228 §6.1.1 / §8.1.1 (UAR/MAR/SAR): does this private identity own
+ * this public identity? Returns 1 yes, 0 both exist but are not associated
+ * (DIAMETER_ERROR_IDENTITIES_DONT_MATCH), IMS_ENOENT if either is unknown
+ * (DIAMETER_ERROR_USER_UNKNOWN), IMS_EDB. */
+int hss_store_impi_owns_impu(hss_store_t *st, const char *impi, const char *impu);
+
+/* Atomically reserves n (>= 1) sequence numbers for authentication
+ * vectors. Our SQN scheme (TS 33.102 Annex C.1.1 allows any scheme the
+ * USIM accepts): each vector takes the previous SQN + 1, modulo 2^48, so
+ * the vectors get first, first+1, ... first+n-1 and the stored SQN becomes
+ * the last one. One transaction: two concurrent callers never share a
+ * value. Errors: IMS_EINVAL (n == 0), IMS_ENOENT, IMS_EDB. */
+int hss_store_next_sqn(hss_store_t *st, const char *impi, unsigned n,
+		       uint64_t *first_sqn /* out */);
+
+/* Sets the stored SQN (the last one used), e.g. to SQN_MS after a
+ * resynchronisation (TS 33.102 §6.3.5). Errors: IMS_EINVAL (> 48 bits),
+ * IMS_ENOENT, IMS_EDB. */
+int hss_store_set_sqn(hss_store_t *st, const char *impi, uint64_t sqn);
+
+/* Reads the registration state of the subscriber named by `id`, a private
+ * or a public identity. scscf_name (may be NULL) receives the serving
+ * S-CSCF name ("" when none), truncated to cap-1 bytes.
+ * Errors: IMS_ENOENT, IMS_EDB. */
+int hss_store_get_reg(hss_store_t *st, const char *id, hss_reg_state_t *state /* out */,
+		      char *scscf_name /* out */, size_t cap);
+
+/* Sets the registration state and serving S-CSCF name (NULL or "" clears
+ * it) of the subscriber `impi`. Errors: IMS_EINVAL, IMS_ENOENT, IMS_EDB. */
+int hss_store_set_reg(hss_store_t *st, const char *impi, hss_reg_state_t state,
+		      const char *scscf_name);
+
+#endif
