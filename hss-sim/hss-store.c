@@ -1,0 +1,799 @@
+/* HSS subscriber store on SQLite. See hss-store.h for the contract.
+ *
+ * One connection guarded by one mutex: the HSS simulator's load is small
+ * and this keeps every multi-statement read consistent without relying on
+ * SQLite's own threading mode. Writes are BEGIN IMMEDIATE transactions so
+ * the write lock is taken up front (no SQLITE_BUSY upgrade dead-ends when
+ * another process, e.g. the sqlite3 shell, holds the file). */
+#include "hss-store.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "base/ims_err.h"
+#include "json-sub.h"
+#include "log/ims_log.h"
+
+#define MOD "hss.store"
+
+struct hss_store {
+	sqlite3 *db;
+	pthread_mutex_t lock;
+	int schema_version;
+};
+
+/* Schema migrations: entry i takes the database from version i to i+1.
+ * Never edit a released entry; append a new one. */
+static const char *const migrations[] = {
+	/* 0 -> 1: subscribers and their public identities */
+	"CREATE TABLE subscriber ("
+	" id INTEGER PRIMARY KEY,"
+	" impi TEXT NOT NULL UNIQUE,"
+	" k BLOB NOT NULL,"
+	" opc BLOB NOT NULL,"
+	" op BLOB,"
+	" amf BLOB NOT NULL,"
+	" sqn INTEGER NOT NULL DEFAULT 0,"
+	" password TEXT,"
+	" ifcs TEXT NOT NULL DEFAULT '[]',"
+	" hunting INTEGER NOT NULL DEFAULT 0,"
+	" reg_state INTEGER NOT NULL DEFAULT 0,"
+	" scscf_name TEXT NOT NULL DEFAULT '',"
+	" created_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL);"
+	"CREATE TABLE impu ("
+	" uri TEXT PRIMARY KEY,"
+	" sub_id INTEGER NOT NULL REFERENCES subscriber(id) ON DELETE CASCADE,"
+	" barred INTEGER NOT NULL DEFAULT 0,"
+	" pos INTEGER NOT NULL);",
+	/* 1 -> 2: identities are read per subscriber on every Cx request */
+	"CREATE INDEX impu_sub_id ON impu(sub_id, pos);",
+};
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+static const char SUB_COLUMNS[] =
+	"id, impi, k, opc, op, amf, sqn, password, ifcs, hunting, reg_state, scscf_name";
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static int db_fail(hss_store_t *st, const char *what)
+{
+	LOG_ERROR(MOD, "sqlite.error op=%s err=\"%s\"", what, sqlite3_errmsg(st->db));
+	return IMS_EDB;
+}
+
+static int exec(hss_store_t *st, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		LOG_ERROR(MOD, "sqlite.error op=exec err=\"%s\"", msg ? msg : "?");
+		sqlite3_free(msg);
+		return IMS_EDB;
+	}
+	return 0;
+}
+
+static int begin(hss_store_t *st)
+{
+	return exec(st, "BEGIN IMMEDIATE");
+}
+
+static int commit(hss_store_t *st)
+{
+	int rc = exec(st, "COMMIT");
+	if (rc != 0)
+		(void)exec(st, "ROLLBACK");
+	return rc;
+}
+
+static void rollback(hss_store_t *st)
+{
+	(void)exec(st, "ROLLBACK");
+}
+
+static int prepare(hss_store_t *st, const char *sql, sqlite3_stmt **out)
+{
+	if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK)
+		return db_fail(st, "prepare");
+	return 0;
+}
+
+static int bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		return sqlite3_bind_null(s, i);
+	return sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+static char *col_strdup(ims_arena_t *a, sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+	int n = sqlite3_column_bytes(s, i);
+	if (t == NULL)
+		return NULL;
+	return ims_arena_memdup(a, t, (size_t)n);
+}
+
+static int col_blob(sqlite3_stmt *s, int i, uint8_t *out, size_t n)
+{
+	const void *b = sqlite3_column_blob(s, i);
+	if (b == NULL || (size_t)sqlite3_column_bytes(s, i) != n)
+		return -1;
+	memcpy(out, b, n);
+	return 0;
+}
+
+/* ---- subscriber objects ----------------------------------------------- */
+
+hss_sub_t *hss_sub_new(void)
+{
+	ims_arena_t *a = ims_arena_create(2048);
+	if (a == NULL)
+		return NULL;
+	hss_sub_t *sub = ims_arena_zalloc(a, sizeof(*sub));
+	if (sub == NULL) {
+		ims_arena_destroy(a);
+		return NULL;
+	}
+	sub->arena = a;
+	sub->hunting = HSS_HUNT_PARALLEL;
+	sub->reg_state = HSS_REG_NOT_REGISTERED;
+	sub->scscf_name = "";
+	return sub;
+}
+
+void hss_sub_free(hss_sub_t *sub)
+{
+	if (sub != NULL)
+		ims_arena_destroy(sub->arena); /* sub itself lives in its arena */
+}
+
+void hss_sub_list_free(hss_sub_t **subs, unsigned n)
+{
+	if (subs == NULL)
+		return;
+	for (unsigned i = 0; i < n; i++)
+		hss_sub_free(subs[i]);
+	free(subs);
+}
+
+const char *hss_reg_state_name(hss_reg_state_t st)
+{
+	switch (st) {
+	case HSS_REG_NOT_REGISTERED:
+		return "NOT_REGISTERED";
+	case HSS_REG_REGISTERED:
+		return "REGISTERED";
+	case HSS_REG_UNREGISTERED:
+		return "UNREGISTERED";
+	}
+	return "NOT_REGISTERED";
+}
+
+/* ---- open / close / schema --------------------------------------------- */
+
+static int read_version(hss_store_t *st, int *version)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = prepare(st, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='schema_version'", &s);
+	if (rc != 0)
+		return rc;
+	int exists = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) > 0;
+	sqlite3_finalize(s);
+	if (!exists) {
+		*version = 0;
+		return 0;
+	}
+	rc = prepare(st, "SELECT max(version) FROM schema_version", &s);
+	if (rc != 0)
+		return rc;
+	*version = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static int migrate(hss_store_t *st)
+{
+	int v = 0, rc = read_version(st, &v);
+	if (rc != 0)
+		return rc;
+	if (v > SCHEMA_VERSION) {
+		LOG_ERROR(MOD, "schema.too_new version=%d known=%d", v, SCHEMA_VERSION);
+		return IMS_EDB;
+	}
+	while (v < SCHEMA_VERSION) {
+		char upd[160];
+		if ((rc = begin(st)) != 0)
+			return rc;
+		rc = exec(st, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+		if (rc == 0)
+			rc = exec(st, migrations[v]);
+		snprintf(upd, sizeof(upd), "DELETE FROM schema_version; INSERT INTO schema_version(version) VALUES (%d)", v + 1);
+		if (rc == 0)
+			rc = exec(st, upd);
+		if (rc != 0) {
+			rollback(st);
+			return rc;
+		}
+		if ((rc = commit(st)) != 0)
+			return rc;
+		LOG_INFO(MOD, "schema.migrated version=%d", v + 1);
+		v++;
+	}
+	st->schema_version = v;
+	return 0;
+}
+
+int hss_store_open(const char *path, hss_store_t **out)
+{
+	*out = NULL;
+	hss_store_t *st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		return IMS_ENOMEM;
+	pthread_mutex_init(&st->lock, NULL);
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(path, &st->db, flags, NULL) != SQLITE_OK) {
+		LOG_ERROR(MOD, "open.failed path=%s err=\"%s\"", path,
+			  st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		hss_store_close(st);
+		return IMS_EDB;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	/* WAL: readers (sqlite3 shell, backups) never block the daemon;
+	 * synchronous=FULL: an acknowledged REST write survives power loss. */
+	int rc = exec(st, "PRAGMA journal_mode=WAL");
+	if (rc == 0)
+		rc = exec(st, "PRAGMA synchronous=FULL");
+	if (rc == 0)
+		rc = exec(st, "PRAGMA foreign_keys=ON");
+	if (rc == 0)
+		rc = migrate(st);
+	if (rc != 0) {
+		LOG_ERROR(MOD, "open.failed path=%s", path);
+		hss_store_close(st);
+		return rc;
+	}
+	LOG_INFO(MOD, "open path=%s schema_version=%d", path, st->schema_version);
+	*out = st;
+	return 0;
+}
+
+void hss_store_close(hss_store_t *st)
+{
+	if (st == NULL)
+		return;
+	if (st->db != NULL)
+		sqlite3_close_v2(st->db);
+	pthread_mutex_destroy(&st->lock);
+	free(st);
+}
+
+int hss_store_schema_version(hss_store_t *st)
+{
+	return st->schema_version;
+}
+
+/* ---- reads ------------------------------------------------------------- */
+
+/* Builds a subscriber from a row of SUB_COLUMNS plus its identities. */
+static int load_row(hss_store_t *st, sqlite3_stmt *s, hss_sub_t **out)
+{
+	hss_sub_t *sub = hss_sub_new();
+	sqlite3_stmt *q = NULL;
+	int rc = IMS_ENOMEM;
+	if (sub == NULL)
+		return IMS_ENOMEM;
+	ims_arena_t *a = sub->arena;
+	sqlite3_int64 id = sqlite3_column_int64(s, 0);
+
+	if ((sub->impi = col_strdup(a, s, 1)) == NULL)
+		goto out;
+	if (col_blob(s, 2, sub->k, 16) != 0 || col_blob(s, 3, sub->opc, 16) != 0 ||
+	    col_blob(s, 5, sub->amf, 2) != 0) {
+		LOG_ERROR(MOD, "row.corrupt impi=%s what=keys", sub->impi);
+		rc = IMS_EDB;
+		goto out;
+	}
+	sub->has_op = col_blob(s, 4, sub->op, 16) == 0;
+	sub->sqn = (uint64_t)sqlite3_column_int64(s, 6) & HSS_SQN_MAX;
+	sub->has_sqn = 1;
+	if (sqlite3_column_type(s, 7) != SQLITE_NULL && (sub->password = col_strdup(a, s, 7)) == NULL)
+		goto out;
+	const char *ifcs = (const char *)sqlite3_column_text(s, 8);
+	char err[200];
+	rc = hss_json_ifcs_load(ifcs ? ifcs : "[]", a, &sub->ifcs, &sub->n_ifcs, err, sizeof(err));
+	if (rc != 0) {
+		LOG_ERROR(MOD, "row.corrupt impi=%s what=ifcs err=\"%s\"", sub->impi, err);
+		rc = rc == IMS_ENOMEM ? rc : IMS_EDB;
+		goto out;
+	}
+	rc = IMS_ENOMEM;
+	sub->hunting = sqlite3_column_int(s, 9) == HSS_HUNT_SEQUENTIAL ? HSS_HUNT_SEQUENTIAL : HSS_HUNT_PARALLEL;
+	int reg = sqlite3_column_int(s, 10);
+	sub->reg_state = reg == HSS_REG_REGISTERED ? HSS_REG_REGISTERED
+		       : reg == HSS_REG_UNREGISTERED ? HSS_REG_UNREGISTERED : HSS_REG_NOT_REGISTERED;
+	if ((sub->scscf_name = col_strdup(a, s, 11)) == NULL)
+		sub->scscf_name = "";
+
+	if ((rc = prepare(st, "SELECT uri, barred FROM impu WHERE sub_id=? ORDER BY pos", &q)) != 0)
+		goto out;
+	sqlite3_bind_int64(q, 1, id);
+	unsigned cap = 0;
+	for (;;) {
+		int r = sqlite3_step(q);
+		if (r == SQLITE_DONE)
+			break;
+		if (r != SQLITE_ROW) {
+			rc = db_fail(st, "impu.select");
+			goto out;
+		}
+		if (sub->n_impus == cap) {
+			unsigned ncap = cap ? cap * 2 : 4;
+			hss_impu_t *n = ims_arena_alloc(a, ncap * sizeof(*n));
+			rc = IMS_ENOMEM;
+			if (n == NULL)
+				goto out;
+			if (cap)
+				memcpy(n, sub->impus, cap * sizeof(*n));
+			sub->impus = n;
+			cap = ncap;
+		}
+		hss_impu_t *u = &sub->impus[sub->n_impus];
+		rc = IMS_ENOMEM;
+		if ((u->uri = col_strdup(a, q, 0)) == NULL)
+			goto out;
+		u->barred = sqlite3_column_int(q, 1) != 0;
+		sub->n_impus++;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(q);
+	if (rc != 0) {
+		hss_sub_free(sub);
+		return rc;
+	}
+	*out = sub;
+	return 0;
+}
+
+/* Runs a one-row query (one text parameter) and loads the subscriber. */
+static int get_one(hss_store_t *st, const char *where, const char *arg, hss_sub_t **out)
+{
+	char sql[256];
+	sqlite3_stmt *s = NULL;
+	snprintf(sql, sizeof(sql), "SELECT %s FROM subscriber WHERE %s", SUB_COLUMNS, where);
+	int rc = prepare(st, sql, &s);
+	if (rc != 0)
+		return rc;
+	bind_text(s, 1, arg);
+	int r = sqlite3_step(s);
+	if (r == SQLITE_ROW)
+		rc = load_row(st, s, out);
+	else if (r == SQLITE_DONE)
+		rc = IMS_ENOENT;
+	else
+		rc = db_fail(st, "select");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int hss_store_get_by_impi(hss_store_t *st, const char *impi, hss_sub_t **out)
+{
+	*out = NULL;
+	if (impi == NULL)
+		return IMS_EINVAL;
+	pthread_mutex_lock(&st->lock);
+	int rc = get_one(st, "impi=?", impi, out);
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+int hss_store_find_impu(hss_store_t *st, const char *impu, hss_sub_t **out)
+{
+	*out = NULL;
+	if (impu == NULL)
+		return IMS_EINVAL;
+	pthread_mutex_lock(&st->lock);
+	int rc = get_one(st, "id=(SELECT sub_id FROM impu WHERE uri=?)", impu, out);
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+static int count_locked(hss_store_t *st, unsigned *count)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = prepare(st, "SELECT count(*) FROM subscriber", &s);
+	if (rc != 0)
+		return rc;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*count = (unsigned)sqlite3_column_int64(s, 0);
+	else
+		rc = db_fail(st, "count");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+int hss_store_count(hss_store_t *st, unsigned *count)
+{
+	pthread_mutex_lock(&st->lock);
+	int rc = count_locked(st, count);
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+int hss_store_list(hss_store_t *st, unsigned offset, unsigned limit,
+		   hss_sub_t ***out, unsigned *n_out, unsigned *total)
+{
+	char sql[256];
+	sqlite3_stmt *s = NULL;
+	hss_sub_t **arr = NULL;
+	unsigned n = 0;
+	int rc;
+
+	*out = NULL;
+	*n_out = 0;
+	snprintf(sql, sizeof(sql), "SELECT %s FROM subscriber ORDER BY impi LIMIT ? OFFSET ?", SUB_COLUMNS);
+	pthread_mutex_lock(&st->lock);
+	/* One read transaction: the page and the total come from one snapshot. */
+	if ((rc = exec(st, "BEGIN")) != 0)
+		goto unlock;
+	if (total != NULL && (rc = count_locked(st, total)) != 0)
+		goto out;
+	if ((rc = prepare(st, sql, &s)) != 0)
+		goto out;
+	sqlite3_bind_int64(s, 1, limit);
+	sqlite3_bind_int64(s, 2, offset);
+	if (limit > 0 && (arr = calloc(limit, sizeof(*arr))) == NULL) {
+		rc = IMS_ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		int r = sqlite3_step(s);
+		if (r == SQLITE_DONE)
+			break;
+		if (r != SQLITE_ROW) {
+			rc = db_fail(st, "list");
+			goto out;
+		}
+		if (n >= limit)
+			break;
+		if ((rc = load_row(st, s, &arr[n])) != 0)
+			goto out;
+		n++;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	(void)exec(st, "COMMIT");
+unlock:
+	pthread_mutex_unlock(&st->lock);
+	if (rc != 0) {
+		hss_sub_list_free(arr, n);
+		return rc;
+	}
+	*out = arr;
+	*n_out = n;
+	return 0;
+}
+
+int hss_store_impi_owns_impu(hss_store_t *st, const char *impi, const char *impu)
+{
+	sqlite3_stmt *s = NULL;
+	if (impi == NULL || impu == NULL)
+		return IMS_EINVAL;
+	pthread_mutex_lock(&st->lock);
+	int rc = prepare(st,
+			 "SELECT (SELECT id FROM subscriber WHERE impi=?1),"
+			 " (SELECT sub_id FROM impu WHERE uri=?2)", &s);
+	if (rc == 0) {
+		bind_text(s, 1, impi);
+		bind_text(s, 2, impu);
+		if (sqlite3_step(s) != SQLITE_ROW)
+			rc = db_fail(st, "owns");
+		else if (sqlite3_column_type(s, 0) == SQLITE_NULL || sqlite3_column_type(s, 1) == SQLITE_NULL)
+			rc = IMS_ENOENT;
+		else
+			rc = sqlite3_column_int64(s, 0) == sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+/* ---- writes ------------------------------------------------------------ */
+
+static int insert_impus(hss_store_t *st, sqlite3_int64 id, const hss_sub_t *sub)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = prepare(st, "INSERT INTO impu(uri, sub_id, barred, pos) VALUES (?,?,?,?)", &s);
+	if (rc != 0)
+		return rc;
+	for (unsigned i = 0; i < sub->n_impus && rc == 0; i++) {
+		sqlite3_reset(s);
+		bind_text(s, 1, sub->impus[i].uri);
+		sqlite3_bind_int64(s, 2, id);
+		sqlite3_bind_int(s, 3, sub->impus[i].barred != 0);
+		sqlite3_bind_int(s, 4, (int)i);
+		int r = sqlite3_step(s);
+		if (r == SQLITE_CONSTRAINT) {
+			LOG_INFO(MOD, "impu.taken impu=%s impi=%s", sub->impus[i].uri, sub->impi);
+			rc = IMS_EEXIST;
+		} else if (r != SQLITE_DONE) {
+			rc = db_fail(st, "impu.insert");
+		}
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Binds keys, sqn, password, ifcs JSON and hunting at ?1..?8 (sqn at ?5
+ * and bound only when bind_sqn). */
+static int bind_record(sqlite3_stmt *s, const hss_sub_t *sub, const char *ifcs_json, int bind_sqn)
+{
+	sqlite3_bind_blob(s, 1, sub->k, 16, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, sub->opc, 16, SQLITE_STATIC);
+	if (sub->has_op)
+		sqlite3_bind_blob(s, 3, sub->op, 16, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 3);
+	sqlite3_bind_blob(s, 4, sub->amf, 2, SQLITE_STATIC);
+	if (bind_sqn)
+		sqlite3_bind_int64(s, 5, (sqlite3_int64)(sub->sqn & HSS_SQN_MAX));
+	bind_text(s, 6, sub->password);
+	bind_text(s, 7, ifcs_json);
+	sqlite3_bind_int(s, 8, sub->hunting == HSS_HUNT_SEQUENTIAL);
+	sqlite3_bind_int64(s, 9, (sqlite3_int64)time(NULL));
+	bind_text(s, 10, sub->impi);
+	return 0;
+}
+
+static char *ifcs_text(const hss_sub_t *sub)
+{
+	json_t *j = hss_json_ifcs_dump(sub->ifcs, sub->n_ifcs);
+	if (j == NULL)
+		return NULL;
+	char *t = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	return t;
+}
+
+int hss_store_create(hss_store_t *st, const hss_sub_t *sub)
+{
+	sqlite3_stmt *s = NULL;
+	if (sub == NULL || sub->impi == NULL || sub->impi[0] == '\0')
+		return IMS_EINVAL;
+	char *ifcs = ifcs_text(sub);
+	if (ifcs == NULL)
+		return IMS_ENOMEM;
+	pthread_mutex_lock(&st->lock);
+	int rc = begin(st);
+	if (rc != 0)
+		goto unlock;
+	rc = prepare(st,
+		     "INSERT INTO subscriber(k, opc, op, amf, sqn, password, ifcs, hunting,"
+		     " created_at, updated_at, impi) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?9,?10)", &s);
+	if (rc != 0)
+		goto out;
+	bind_record(s, sub, ifcs, 1);
+	int r = sqlite3_step(s);
+	if (r == SQLITE_CONSTRAINT) {
+		rc = IMS_EEXIST;
+		goto out;
+	}
+	if (r != SQLITE_DONE) {
+		rc = db_fail(st, "insert");
+		goto out;
+	}
+	rc = insert_impus(st, sqlite3_last_insert_rowid(st->db), sub);
+out:
+	sqlite3_finalize(s);
+	if (rc == 0)
+		rc = commit(st);
+	else
+		rollback(st);
+unlock:
+	pthread_mutex_unlock(&st->lock);
+	free(ifcs);
+	if (rc == 0)
+		LOG_INFO(MOD, "subscriber.created impi=%s impus=%u ifcs=%u", sub->impi, sub->n_impus, sub->n_ifcs);
+	return rc;
+}
+
+int hss_store_replace(hss_store_t *st, const hss_sub_t *sub)
+{
+	sqlite3_stmt *s = NULL;
+	if (sub == NULL || sub->impi == NULL)
+		return IMS_EINVAL;
+	char *ifcs = ifcs_text(sub);
+	if (ifcs == NULL)
+		return IMS_ENOMEM;
+	pthread_mutex_lock(&st->lock);
+	int rc = begin(st);
+	if (rc != 0)
+		goto unlock;
+	rc = prepare(st,
+		     sub->has_sqn
+		     ? "UPDATE subscriber SET k=?1, opc=?2, op=?3, amf=?4, sqn=?5, password=?6,"
+		       " ifcs=?7, hunting=?8, updated_at=?9 WHERE impi=?10 RETURNING id"
+		     : "UPDATE subscriber SET k=?1, opc=?2, op=?3, amf=?4, password=?6,"
+		       " ifcs=?7, hunting=?8, updated_at=?9 WHERE impi=?10 RETURNING id", &s);
+	if (rc != 0)
+		goto out;
+	bind_record(s, sub, ifcs, sub->has_sqn);
+	int r = sqlite3_step(s);
+	if (r == SQLITE_DONE) {
+		rc = IMS_ENOENT;
+		goto out;
+	}
+	if (r != SQLITE_ROW) {
+		rc = db_fail(st, "update");
+		goto out;
+	}
+	sqlite3_int64 id = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	s = NULL;
+	if ((rc = prepare(st, "DELETE FROM impu WHERE sub_id=?", &s)) != 0)
+		goto out;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		rc = db_fail(st, "impu.delete");
+		goto out;
+	}
+	rc = insert_impus(st, id, sub);
+out:
+	sqlite3_finalize(s);
+	if (rc == 0)
+		rc = commit(st);
+	else
+		rollback(st);
+unlock:
+	pthread_mutex_unlock(&st->lock);
+	free(ifcs);
+	if (rc == 0)
+		LOG_INFO(MOD, "subscriber.replaced impi=%s impus=%u ifcs=%u", sub->impi, sub->n_impus, sub->n_ifcs);
+	return rc;
+}
+
+/* Runs one UPDATE/DELETE in its own transaction with ?1 = t1, ?2 = i2 and
+ * (use3) ?3 = t3; IMS_ENOENT when no row changed. Caller holds the lock. */
+static int write_one(hss_store_t *st, const char *sql, const char *what,
+		     const char *t1, sqlite3_int64 i2, const char *t3, int use3)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = begin(st);
+	if (rc != 0)
+		return rc;
+	if ((rc = prepare(st, sql, &s)) != 0)
+		goto out;
+	bind_text(s, 1, t1);
+	sqlite3_bind_int64(s, 2, i2);
+	if (use3)
+		bind_text(s, 3, t3);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = db_fail(st, what);
+	else if (sqlite3_changes(st->db) == 0)
+		rc = IMS_ENOENT;
+out:
+	sqlite3_finalize(s);
+	if (rc == 0)
+		rc = commit(st);
+	else
+		rollback(st);
+	return rc;
+}
+
+int hss_store_delete(hss_store_t *st, const char *impi)
+{
+	if (impi == NULL)
+		return IMS_EINVAL;
+	pthread_mutex_lock(&st->lock);
+	/* impu rows go with it: ON DELETE CASCADE (foreign_keys=ON) */
+	int rc = write_one(st, "DELETE FROM subscriber WHERE impi=?1", "delete", impi, 0, NULL, 0);
+	pthread_mutex_unlock(&st->lock);
+	if (rc == 0)
+		LOG_INFO(MOD, "subscriber.deleted impi=%s", impi);
+	return rc;
+}
+
+int hss_store_next_sqn(hss_store_t *st, const char *impi, unsigned n, uint64_t *first_sqn)
+{
+	sqlite3_stmt *s = NULL;
+	if (impi == NULL || n == 0 || first_sqn == NULL)
+		return IMS_EINVAL;
+	pthread_mutex_lock(&st->lock);
+	int rc = begin(st);
+	if (rc != 0)
+		goto unlock;
+	/* TS 33.102 Annex C: SQN is 48 bits; +1 per vector, wrapping at 2^48. */
+	if ((rc = prepare(st,
+			  "UPDATE subscriber SET sqn=((sqn + ?2) & 281474976710655) WHERE impi=?1 RETURNING sqn",
+			  &s)) != 0)
+		goto out;
+	bind_text(s, 1, impi);
+	sqlite3_bind_int64(s, 2, n);
+	int r = sqlite3_step(s);
+	if (r == SQLITE_ROW) {
+		uint64_t last = (uint64_t)sqlite3_column_int64(s, 0);
+		*first_sqn = (last - (n - 1)) & HSS_SQN_MAX;
+	} else if (r == SQLITE_DONE) {
+		rc = IMS_ENOENT;
+	} else {
+		rc = db_fail(st, "sqn.next");
+	}
+out:
+	sqlite3_finalize(s);
+	if (rc == 0)
+		rc = commit(st);
+	else
+		rollback(st);
+unlock:
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+int hss_store_set_sqn(hss_store_t *st, const char *impi, uint64_t sqn)
+{
+	if (impi == NULL || sqn > HSS_SQN_MAX)
+		return IMS_EINVAL;
+	pthread_mutex_lock(&st->lock);
+	int rc = write_one(st, "UPDATE subscriber SET sqn=?2 WHERE impi=?1", "sqn.set",
+			   impi, (sqlite3_int64)sqn, NULL, 0);
+	pthread_mutex_unlock(&st->lock);
+	if (rc == 0)
+		LOG_INFO(MOD, "sqn.set impi=%s sqn=%llu", impi, (unsigned long long)sqn);
+	return rc;
+}
+
+int hss_store_get_reg(hss_store_t *st, const char *id, hss_reg_state_t *state,
+		      char *scscf_name, size_t cap)
+{
+	sqlite3_stmt *s = NULL;
+	if (id == NULL || state == NULL)
+		return IMS_EINVAL;
+	pthread_mutex_lock(&st->lock);
+	int rc = prepare(st,
+			 "SELECT reg_state, scscf_name FROM subscriber WHERE impi=?1"
+			 " UNION ALL SELECT s.reg_state, s.scscf_name FROM subscriber s"
+			 " JOIN impu u ON u.sub_id=s.id WHERE u.uri=?1 LIMIT 1", &s);
+	if (rc == 0) {
+		bind_text(s, 1, id);
+		int r = sqlite3_step(s);
+		if (r == SQLITE_ROW) {
+			int v = sqlite3_column_int(s, 0);
+			*state = v == HSS_REG_REGISTERED ? HSS_REG_REGISTERED
+			       : v == HSS_REG_UNREGISTERED ? HSS_REG_UNREGISTERED : HSS_REG_NOT_REGISTERED;
+			if (scscf_name != NULL && cap > 0) {
+				const char *t = (const char *)sqlite3_column_text(s, 1);
+				snprintf(scscf_name, cap, "%s", t ? t : "");
+			}
+		} else if (r == SQLITE_DONE) {
+			rc = IMS_ENOENT;
+		} else {
+			rc = db_fail(st, "reg.get");
+		}
+	}
+	sqlite3_finalize(s);
+	pthread_mutex_unlock(&st->lock);
+	return rc;
+}
+
+int hss_store_set_reg(hss_store_t *st, const char *impi, hss_reg_state_t state,
+		      const char *scscf_name)
+{
+	if (impi == NULL || (state != HSS_REG_NOT_REGISTERED && state != HSS_REG_REGISTERED &&
+			     state != HSS_REG_UNREGISTERED))
+		return IMS_EINVAL;
+	pthread_mutex_lock(&st->lock);
+	int rc = write_one(st, "UPDATE subscriber SET reg_state=?2, scscf_name=?3 WHERE impi=?1",
+			   "reg.set", impi, state, scscf_name ? scscf_name : "", 1);
+	pthread_mutex_unlock(&st->lock);
+	if (rc == 0)
+		LOG_INFO(MOD, "reg.set impi=%s state=%s scscf=%s", impi, hss_reg_state_name(state),
+			 scscf_name ? scscf_name : "");
+	return rc;
+}
