@@ -1,0 +1,440 @@
+/* hss-sim store: CRUD, duplicates, atomic SQN reservation, registration
+ * state, persistence across reopen, schema_version. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/ims_err.h"
+#include "hss-store.h"
+#include "json-sub.h"
+
+#define REALM "ims.mnc001.mcc001.3gppnetwork.org"
+#define IMPI1 "001010000000001@" REALM
+#define IMPI2 "001010000000002@" REALM
+
+typedef struct fx {
+	char dir[64];
+	char path[96];
+	hss_store_t *st;
+} fx_t;
+
+static char *read_file(const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/hss/%s", IMS_TEST_DATA, name);
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+static hss_sub_t *sub_from_file(const char *name)
+{
+	char err[256] = "";
+	hss_sub_t *sub = NULL;
+	char *body = read_file(name);
+	int rc = hss_json_sub_parse(body, strlen(body), &sub, err, sizeof(err));
+	if (rc != 0)
+		fail_msg("%s: %s", name, err);
+	free(body);
+	return sub;
+}
+
+/* A minimal subscriber built in code (impi + impus). */
+static hss_sub_t *sub_make(const char *impi, const char *impu1, const char *impu2)
+{
+	hss_sub_t *s = hss_sub_new();
+	assert_non_null(s);
+	s->impi = impi;
+	s->impus = ims_arena_zalloc(s->arena, 2 * sizeof(*s->impus));
+	s->impus[0].uri = impu1;
+	s->impus[1].uri = impu2;
+	s->n_impus = impu2 ? 2 : 1;
+	memset(s->k, 0x11, 16);
+	memset(s->opc, 0x22, 16);
+	s->amf[0] = 0x80;
+	return s;
+}
+
+static int setup(void **state)
+{
+	fx_t *fx = calloc(1, sizeof(*fx));
+	snprintf(fx->dir, sizeof(fx->dir), "/tmp/hss_store_XXXXXX");
+	assert_non_null(mkdtemp(fx->dir));
+	snprintf(fx->path, sizeof(fx->path), "%s/hss.db", fx->dir);
+	assert_int_equal(hss_store_open(fx->path, &fx->st), 0);
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fx_t *fx = *state;
+	char p[128];
+	hss_store_close(fx->st);
+	const char *sfx[] = { "", "-wal", "-shm" };
+	for (int i = 0; i < 3; i++) {
+		snprintf(p, sizeof(p), "%s%s", fx->path, sfx[i]);
+		unlink(p);
+	}
+	rmdir(fx->dir);
+	free(fx);
+	return 0;
+}
+
+static void test_store_create_get_roundtrip(void **state)
+{
+	fx_t *fx = *state;
+	hss_sub_t *in = sub_from_file("sub_full.json"), *out = NULL;
+	assert_int_equal(hss_store_create(fx->st, in), 0);
+	assert_int_equal(hss_store_get_by_impi(fx->st, IMPI1, &out), 0);
+	assert_string_equal(out->impi, IMPI1);
+	assert_int_equal(out->n_impus, 3);
+	assert_string_equal(out->impus[0].uri, "sip:001010000000001@" REALM);
+	assert_string_equal(out->impus[1].uri, "tel:+15550000001");
+	assert_false(out->impus[1].barred);
+	assert_true(out->impus[2].barred);
+	assert_memory_equal(out->k, in->k, 16);
+	assert_memory_equal(out->opc, in->opc, 16);
+	assert_true(out->has_op);
+	assert_memory_equal(out->op, in->op, 16);
+	assert_memory_equal(out->amf, "\x80\x00", 2);
+	assert_string_equal(out->password, "secret");
+	assert_int_equal(out->hunting, HSS_HUNT_SEQUENTIAL);
+	assert_int_equal(out->reg_state, HSS_REG_NOT_REGISTERED);
+	assert_string_equal(out->scscf_name, "");
+	/* iFCs come back sorted by priority with every field */
+	assert_int_equal(out->n_ifcs, 2);
+	assert_int_equal(out->ifcs[0].priority, 10);
+	assert_int_equal(out->ifcs[0].n_spt, 7);
+	assert_int_equal(out->ifcs[0].spt[2].kind, HSS_SPT_HEADER);
+	assert_true(out->ifcs[0].spt[2].negated);
+	assert_string_equal(out->ifcs[0].spt[2].value, "Subject");
+	assert_string_equal(out->ifcs[0].spt[2].content, "urgent");
+	assert_null(out->ifcs[0].spt[5].content);
+	assert_int_equal(out->ifcs[0].spt[6].session_case, HSS_SC_TERMINATING_UNREGISTERED);
+	assert_int_equal(out->ifcs[0].default_handling, HSS_DH_SESSION_TERMINATED);
+	assert_true(out->ifcs[0].include_register_request);
+	assert_int_equal(out->ifcs[0].profile_part_indicator, HSS_PPI_REGISTERED);
+	assert_int_equal(out->ifcs[1].priority, 20);
+	assert_false(out->ifcs[1].has_trigger);
+
+	/* the same record by any public identity */
+	hss_sub_t *by_impu = NULL;
+	assert_int_equal(hss_store_find_impu(fx->st, "tel:+15550000001", &by_impu), 0);
+	assert_string_equal(by_impu->impi, IMPI1);
+	hss_sub_free(by_impu);
+	assert_int_equal(hss_store_find_impu(fx->st, "tel:+19999", &by_impu), IMS_ENOENT);
+	assert_null(by_impu);
+	hss_sub_free(out);
+	hss_sub_free(in);
+}
+
+static void test_store_duplicates_are_eexist(void **state)
+{
+	fx_t *fx = *state;
+	hss_sub_t *a = sub_make(IMPI1, "sip:a@" REALM, "tel:+1");
+	hss_sub_t *same_impi = sub_make(IMPI1, "sip:other@" REALM, NULL);
+	hss_sub_t *taken_impu = sub_make(IMPI2, "sip:b@" REALM, "tel:+1");
+	assert_int_equal(hss_store_create(fx->st, a), 0);
+	assert_int_equal(hss_store_create(fx->st, same_impi), IMS_EEXIST);
+	assert_int_equal(hss_store_create(fx->st, taken_impu), IMS_EEXIST);
+	/* the failed creates left nothing behind (one transaction each) */
+	unsigned n = 0;
+	assert_int_equal(hss_store_count(fx->st, &n), 0);
+	assert_int_equal(n, 1);
+	hss_sub_t *x = NULL;
+	assert_int_equal(hss_store_find_impu(fx->st, "sip:b@" REALM, &x), IMS_ENOENT);
+	assert_int_equal(hss_store_find_impu(fx->st, "sip:other@" REALM, &x), IMS_ENOENT);
+	hss_sub_free(a);
+	hss_sub_free(same_impi);
+	hss_sub_free(taken_impu);
+}
+
+static void test_store_replace_keeps_reg_and_sqn(void **state)
+{
+	fx_t *fx = *state;
+	hss_sub_t *a = sub_make(IMPI1, "sip:a@" REALM, "tel:+1"), *out = NULL;
+	a->sqn = 100;
+	assert_int_equal(hss_store_create(fx->st, a), 0);
+	assert_int_equal(hss_store_set_reg(fx->st, IMPI1, HSS_REG_REGISTERED, "sip:scscf." REALM ":6060"), 0);
+
+	hss_sub_t *b = sub_make(IMPI1, "sip:new@" REALM, NULL);
+	memset(b->k, 0x33, 16);
+	b->has_sqn = 0;
+	b->sqn = 5;
+	b->password = "pw2";
+	assert_int_equal(hss_store_replace(fx->st, b), 0);
+	assert_int_equal(hss_store_get_by_impi(fx->st, IMPI1, &out), 0);
+	assert_int_equal(out->n_impus, 1);
+	assert_string_equal(out->impus[0].uri, "sip:new@" REALM);
+	assert_memory_equal(out->k, b->k, 16);
+	assert_int_equal(out->sqn, 100); /* has_sqn = 0 kept it */
+	assert_string_equal(out->password, "pw2");
+	assert_int_equal(out->reg_state, HSS_REG_REGISTERED);
+	assert_string_equal(out->scscf_name, "sip:scscf." REALM ":6060");
+	hss_sub_free(out);
+	/* the old identities are gone, the new one resolves */
+	assert_int_equal(hss_store_find_impu(fx->st, "tel:+1", &out), IMS_ENOENT);
+	b->has_sqn = 1;
+	assert_int_equal(hss_store_replace(fx->st, b), 0);
+	assert_int_equal(hss_store_find_impu(fx->st, "sip:new@" REALM, &out), 0);
+	assert_int_equal(out->sqn, 5);
+	hss_sub_free(out);
+
+	hss_sub_t *ghost = sub_make(IMPI2, "sip:g@" REALM, NULL);
+	assert_int_equal(hss_store_replace(fx->st, ghost), IMS_ENOENT);
+	hss_sub_free(ghost);
+	hss_sub_free(a);
+	hss_sub_free(b);
+}
+
+static void test_store_delete(void **state)
+{
+	fx_t *fx = *state;
+	hss_sub_t *a = sub_make(IMPI1, "sip:a@" REALM, "tel:+1"), *out = NULL;
+	assert_int_equal(hss_store_create(fx->st, a), 0);
+	assert_int_equal(hss_store_delete(fx->st, IMPI1), 0);
+	assert_int_equal(hss_store_get_by_impi(fx->st, IMPI1, &out), IMS_ENOENT);
+	assert_int_equal(hss_store_find_impu(fx->st, "tel:+1", &out), IMS_ENOENT);
+	assert_int_equal(hss_store_delete(fx->st, IMPI1), IMS_ENOENT);
+	/* the identities are free again */
+	assert_int_equal(hss_store_create(fx->st, a), 0);
+	hss_sub_free(a);
+}
+
+static void test_store_list_pages(void **state)
+{
+	fx_t *fx = *state;
+	char impi[64], impu[64];
+	for (int i = 9; i >= 0; i--) { /* inserted out of order on purpose */
+		snprintf(impi, sizeof(impi), "user%02d@" REALM, i);
+		snprintf(impu, sizeof(impu), "sip:user%02d@" REALM, i);
+		hss_sub_t *s = sub_make(impi, impu, NULL);
+		assert_int_equal(hss_store_create(fx->st, s), 0);
+		hss_sub_free(s);
+	}
+	hss_sub_t **page = NULL;
+	unsigned n = 0, total = 0;
+	assert_int_equal(hss_store_list(fx->st, 3, 4, &page, &n, &total), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(total, 10);
+	assert_string_equal(page[0]->impi, "user03@" REALM);
+	assert_string_equal(page[3]->impi, "user06@" REALM);
+	assert_string_equal(page[3]->impus[0].uri, "sip:user06@" REALM);
+	hss_sub_list_free(page, n);
+	assert_int_equal(hss_store_list(fx->st, 8, 100, &page, &n, NULL), 0);
+	assert_int_equal(n, 2);
+	hss_sub_list_free(page, n);
+	assert_int_equal(hss_store_list(fx->st, 50, 10, &page, &n, &total), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(total, 10);
+	hss_sub_list_free(page, n);
+}
+
+static void test_store_impi_owns_impu(void **state)
+{
+	fx_t *fx = *state;
+	hss_sub_t *a = sub_make(IMPI1, "sip:a@" REALM, "tel:+1");
+	hss_sub_t *b = sub_make(IMPI2, "sip:b@" REALM, NULL);
+	assert_int_equal(hss_store_create(fx->st, a), 0);
+	assert_int_equal(hss_store_create(fx->st, b), 0);
+	assert_int_equal(hss_store_impi_owns_impu(fx->st, IMPI1, "tel:+1"), 1);
+	assert_int_equal(hss_store_impi_owns_impu(fx->st, IMPI1, "sip:b@" REALM), 0);
+	assert_int_equal(hss_store_impi_owns_impu(fx->st, IMPI1, "sip:nobody@" REALM), IMS_ENOENT);
+	assert_int_equal(hss_store_impi_owns_impu(fx->st, "x@" REALM, "tel:+1"), IMS_ENOENT);
+	hss_sub_free(a);
+	hss_sub_free(b);
+}
+
+#define SQN_THREADS 4
+#define SQN_ROUNDS 50
+
+typedef struct sqn_arg {
+	hss_store_t *st;
+	uint64_t got[SQN_ROUNDS];
+	int rc;
+} sqn_arg_t;
+
+static void *sqn_worker(void *p)
+{
+	sqn_arg_t *a = p;
+	for (int i = 0; i < SQN_ROUNDS && a->rc == 0; i++)
+		a->rc = hss_store_next_sqn(a->st, IMPI1, 2, &a->got[i]);
+	return NULL;
+}
+
+static int cmp_u64(const void *x, const void *y)
+{
+	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
+	return (a > b) - (a < b);
+}
+
+static void test_store_sqn_reservation_is_atomic(void **state)
+{
+	fx_t *fx = *state;
+	hss_sub_t *a = sub_make(IMPI1, "sip:a@" REALM, NULL), *out = NULL;
+	a->sqn = 1000;
+	assert_int_equal(hss_store_create(fx->st, a), 0);
+	uint64_t first = 0;
+	assert_int_equal(hss_store_next_sqn(fx->st, IMPI1, 3, &first), 0);
+	assert_int_equal(first, 1001); /* vectors get 1001, 1002, 1003 */
+	assert_int_equal(hss_store_get_by_impi(fx->st, IMPI1, &out), 0);
+	assert_int_equal(out->sqn, 1003);
+	hss_sub_free(out);
+
+	sqn_arg_t args[SQN_THREADS];
+	pthread_t th[SQN_THREADS];
+	memset(args, 0, sizeof(args));
+	for (int i = 0; i < SQN_THREADS; i++) {
+		args[i].st = fx->st;
+		assert_int_equal(pthread_create(&th[i], NULL, sqn_worker, &args[i]), 0);
+	}
+	uint64_t all[SQN_THREADS * SQN_ROUNDS];
+	for (int i = 0; i < SQN_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(args[i].rc, 0);
+		memcpy(&all[i * SQN_ROUNDS], args[i].got, sizeof(args[i].got));
+	}
+	/* every reservation of 2 is disjoint: sorted firsts step by exactly 2 */
+	qsort(all, SQN_THREADS * SQN_ROUNDS, sizeof(all[0]), cmp_u64);
+	for (int i = 0; i < SQN_THREADS * SQN_ROUNDS; i++)
+		assert_int_equal(all[i], 1004 + 2 * (uint64_t)i);
+	assert_int_equal(hss_store_get_by_impi(fx->st, IMPI1, &out), 0);
+	assert_int_equal(out->sqn, 1003 + 2 * SQN_THREADS * SQN_ROUNDS);
+	hss_sub_free(out);
+
+	/* resync sets the last used value; 48-bit wrap */
+	assert_int_equal(hss_store_set_sqn(fx->st, IMPI1, HSS_SQN_MAX), 0);
+	assert_int_equal(hss_store_next_sqn(fx->st, IMPI1, 2, &first), 0);
+	assert_int_equal(first, 0);
+	assert_int_equal(hss_store_set_sqn(fx->st, IMPI1, HSS_SQN_MAX + 1), IMS_EINVAL);
+	assert_int_equal(hss_store_next_sqn(fx->st, IMPI1, 0, &first), IMS_EINVAL);
+	assert_int_equal(hss_store_next_sqn(fx->st, IMPI2, 1, &first), IMS_ENOENT);
+	assert_int_equal(hss_store_set_sqn(fx->st, IMPI2, 1), IMS_ENOENT);
+	hss_sub_free(a);
+}
+
+static void test_store_registration_state(void **state)
+{
+	fx_t *fx = *state;
+	hss_sub_t *a = sub_make(IMPI1, "sip:a@" REALM, "tel:+1");
+	char name[HSS_SCSCF_NAME_MAX];
+	hss_reg_state_t rs;
+	assert_int_equal(hss_store_create(fx->st, a), 0);
+	assert_int_equal(hss_store_get_reg(fx->st, IMPI1, &rs, name, sizeof(name)), 0);
+	assert_int_equal(rs, HSS_REG_NOT_REGISTERED);
+	assert_string_equal(name, "");
+	assert_int_equal(hss_store_set_reg(fx->st, IMPI1, HSS_REG_REGISTERED, "sip:scscf1"), 0);
+	/* by public identity too */
+	assert_int_equal(hss_store_get_reg(fx->st, "tel:+1", &rs, name, sizeof(name)), 0);
+	assert_int_equal(rs, HSS_REG_REGISTERED);
+	assert_string_equal(name, "sip:scscf1");
+	assert_int_equal(hss_store_set_reg(fx->st, IMPI1, HSS_REG_UNREGISTERED, "sip:scscf2"), 0);
+	assert_int_equal(hss_store_get_reg(fx->st, IMPI1, &rs, NULL, 0), 0);
+	assert_int_equal(rs, HSS_REG_UNREGISTERED);
+	assert_int_equal(hss_store_set_reg(fx->st, IMPI1, HSS_REG_NOT_REGISTERED, NULL), 0);
+	assert_int_equal(hss_store_get_reg(fx->st, "sip:a@" REALM, &rs, name, sizeof(name)), 0);
+	assert_int_equal(rs, HSS_REG_NOT_REGISTERED);
+	assert_string_equal(name, "");
+	assert_int_equal(hss_store_get_reg(fx->st, "sip:none", &rs, name, sizeof(name)), IMS_ENOENT);
+	assert_int_equal(hss_store_set_reg(fx->st, IMPI2, HSS_REG_REGISTERED, "x"), IMS_ENOENT);
+	assert_int_equal(hss_store_set_reg(fx->st, IMPI1, (hss_reg_state_t)7, "x"), IMS_EINVAL);
+	assert_string_equal(hss_reg_state_name(HSS_REG_UNREGISTERED), "UNREGISTERED");
+	hss_sub_free(a);
+}
+
+static void test_store_reopen_keeps_data_and_schema_version(void **state)
+{
+	fx_t *fx = *state;
+	hss_sub_t *a = sub_from_file("sub_min.json"), *out = NULL;
+	assert_int_equal(hss_store_create(fx->st, a), 0);
+	assert_int_equal(hss_store_set_reg(fx->st, IMPI2, HSS_REG_REGISTERED, "sip:s"), 0);
+	uint64_t first;
+	assert_int_equal(hss_store_next_sqn(fx->st, IMPI2, 1, &first), 0);
+	int v = hss_store_schema_version(fx->st);
+	assert_true(v >= 1);
+	hss_store_close(fx->st);
+
+	/* the schema_version table says the same as the store */
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(s, 0), v);
+	sqlite3_finalize(s);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+
+	assert_int_equal(hss_store_open(fx->path, &fx->st), 0);
+	assert_int_equal(hss_store_schema_version(fx->st), v);
+	assert_int_equal(hss_store_get_by_impi(fx->st, IMPI2, &out), 0);
+	assert_memory_equal(out->opc, a->opc, 16);
+	assert_false(out->has_op);
+	assert_int_equal(out->sqn, 1);
+	assert_int_equal(out->reg_state, HSS_REG_REGISTERED);
+	assert_string_equal(out->scscf_name, "sip:s");
+	assert_null(out->password);
+	hss_sub_free(out);
+	hss_sub_free(a);
+}
+
+static void test_store_refuses_newer_schema(void **state)
+{
+	fx_t *fx = *state;
+	hss_store_close(fx->st);
+	fx->st = NULL;
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE schema_version SET version=999", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	hss_store_t *st = NULL;
+	assert_int_equal(hss_store_open(fx->path, &st), IMS_EDB);
+	assert_null(st);
+}
+
+static void test_store_open_bad_path_fails(void **state)
+{
+	(void)state;
+	hss_store_t *st = NULL;
+	assert_int_equal(hss_store_open("/nonexistent-dir/x/hss.db", &st), IMS_EDB);
+	assert_null(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_store_create_get_roundtrip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_duplicates_are_eexist, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_replace_keeps_reg_and_sqn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_delete, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_list_pages, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_impi_owns_impu, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_sqn_reservation_is_atomic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_registration_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_reopen_keeps_data_and_schema_version, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_refuses_newer_schema, setup, teardown),
+		cmocka_unit_test(test_store_open_bad_path_fails),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
