@@ -119,7 +119,7 @@ typedef struct scscf_reg_update {
 	const ims_str_t *impus;    /* implicit set from the SAA (NULL/0: keep the stored one, or {impu}) */
 	size_t n_impus;
 	ims_str_t user_data;       /* SAA User-Data; empty: keep the stored one */
-	struct scscf_profile *profile; /* consumed on success (may be NULL) */
+	struct scscf_profile *profile; /* consumed by a real run (freed on failure); a dry run leaves it */
 	int star;                  /* Contact: * with Expires: 0 (remove all) */
 	const scscf_binding_t *contacts; /* requested bindings; expires is ABSOLUTE, == now means remove */
 	size_t n_contacts;
