@@ -1,0 +1,349 @@
+/* iFC compile and evaluation (TS 29.228 Annex B.2.2, Annex C; TS 23.218
+ * §6.4, §6.5). Unlike a checker that compiles regexes per request and
+ * writes NULs into the message, everything costly happens once per
+ * profile here, and matching reads length-delimited views. */
+#include "ifc-eval.h"
+
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/ims_err.h"
+#include "log/ims_log.h"
+#include "sip/msg/sip_msg.h"
+
+/* ---- compile ---------------------------------------------------------- */
+
+static int compile_re(ims_arena_t *a, ims_str_t pattern, void **out)
+{
+	regex_t *re = ims_arena_alloc(a, sizeof(*re));
+	if (!re)
+		return IMS_ENOMEM;
+	/* pattern.s is NUL-terminated: it was copied into the arena. */
+	int rc = regcomp(re, pattern.s, REG_EXTENDED | REG_NOSUB);
+	if (rc == REG_ESPACE)
+		return IMS_ENOMEM;
+	if (rc)
+		return IMS_EINVAL;
+	*out = re;
+	return 0;
+}
+
+typedef struct gpair {
+	int group;
+	uint16_t spt;
+} gpair_t;
+
+static int cmp_gpair(const void *a, const void *b)
+{
+	const gpair_t *x = a, *y = b;
+	if (x->group != y->group)
+		return x->group < y->group ? -1 : 1;
+	return (int)x->spt - (int)y->spt;
+}
+
+/* Resolves Group ids into a member table: group g holds the SPTs whose
+ * Group list contains that id (an SPT may sit in several groups). */
+static int compile_groups(ims_arena_t *a, scscf_trigger_t *t)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < t->n_spt; i++)
+		n += t->spt[i].n_groups;
+	gpair_t *pairs = ims_arena_alloc(a, (n ? n : 1) * sizeof(gpair_t));
+	t->members = ims_arena_alloc(a, (n ? n : 1) * sizeof(uint16_t));
+	t->group_start = ims_arena_alloc(a, (n + 1) * sizeof(uint32_t));
+	if (!pairs || !t->members || !t->group_start)
+		return IMS_ENOMEM;
+	unsigned k = 0;
+	for (unsigned i = 0; i < t->n_spt; i++)
+		for (unsigned g = 0; g < t->spt[i].n_groups; g++)
+			pairs[k++] = (gpair_t){ t->spt[i].groups[g], (uint16_t)i };
+	qsort(pairs, n, sizeof(gpair_t), cmp_gpair);
+	t->n_groups = 0;
+	unsigned m = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (i > 0 && pairs[i].group == pairs[i - 1].group && pairs[i].spt == pairs[i - 1].spt)
+			continue; /* the same Group listed twice in one SPT */
+		if (i == 0 || pairs[i].group != pairs[i - 1].group)
+			t->group_start[t->n_groups++] = m;
+		t->members[m++] = pairs[i].spt;
+	}
+	t->group_start[t->n_groups] = m;
+	return 0;
+}
+
+static int compile_ifc(ims_arena_t *a, scscf_ifc_t *f)
+{
+	int rc;
+	if (!f->has_trigger)
+		return 0;
+	for (unsigned i = 0; i < f->trigger.n_spt; i++) {
+		scscf_spt_t *s = &f->trigger.spt[i];
+		rc = 0;
+		if (s->kind == SCSCF_SPT_REQUEST_URI)
+			rc = compile_re(a, s->value, &s->re_value);
+		if (!rc && s->has_content &&
+		    (s->kind == SCSCF_SPT_SIP_HEADER || s->kind == SCSCF_SPT_SESSION_DESC))
+			rc = compile_re(a, s->content, &s->re_content);
+		if (s->kind == SCSCF_SPT_SIP_HEADER)
+			s->hdr_id = (int)sip_hdr_id_from_name(s->value);
+		if (rc == IMS_ENOMEM)
+			return rc;
+		if (rc) {
+			LOG_WARN("scscf", "ifc.bad_regex server_name=%.*s priority=%d spt=%u",
+				 IMS_STR_FMT(f->as.server_name), f->priority, i);
+			f->invalid = 1;
+		}
+	}
+	return compile_groups(a, &f->trigger);
+}
+
+int scscf_ifc_compile(scscf_profile_t *p)
+{
+	if (p->compiled)
+		return 0;
+	for (unsigned i = 0; i < p->n_sps; i++) {
+		scscf_service_profile_t *sp = &p->sps[i];
+		for (unsigned k = 0; k < sp->n_ifcs; k++) {
+			int rc = compile_ifc(p->arena, &sp->ifcs[k]);
+			if (rc) {
+				/* Free what compiled so far; the caller frees p. */
+				p->compiled = 1;
+				scscf_ifc_release(p);
+				return rc;
+			}
+		}
+	}
+	p->compiled = 1;
+	return 0;
+}
+
+void scscf_ifc_release(scscf_profile_t *p)
+{
+	if (!p || !p->compiled)
+		return;
+	for (unsigned i = 0; i < p->n_sps; i++) {
+		scscf_service_profile_t *sp = &p->sps[i];
+		for (unsigned k = 0; k < sp->n_ifcs; k++) {
+			scscf_trigger_t *t = &sp->ifcs[k].trigger;
+			for (unsigned j = 0; j < t->n_spt; j++) {
+				if (t->spt[j].re_value)
+					regfree(t->spt[j].re_value);
+				if (t->spt[j].re_content)
+					regfree(t->spt[j].re_content);
+				t->spt[j].re_value = t->spt[j].re_content = NULL;
+			}
+		}
+	}
+	p->compiled = 0;
+}
+
+/* ---- evaluate --------------------------------------------------------- */
+
+/* regexec over a view: REG_STARTEND bounds the match to [0, len) so the
+ * message is never NUL-terminated; without it, a stack copy is used. */
+static int view_match(const void *re, ims_str_t v)
+{
+#ifdef REG_STARTEND
+	static const char empty[1] = "";
+	regmatch_t pm[1];
+	pm[0].rm_so = 0;
+	pm[0].rm_eo = (regoff_t)v.len;
+	return regexec(re, v.len ? v.s : empty, 1, pm, REG_STARTEND) == 0;
+#else
+	char buf[2048];
+	if (v.len >= sizeof(buf))
+		return 0;
+	ims_str_to_c(v, buf, sizeof(buf));
+	return regexec(re, buf, 0, NULL, 0) == 0;
+#endif
+}
+
+typedef int (*hdr_visit_fn)(const scscf_spt_t *s, ims_str_t value);
+
+static int hdr_name_match(const scscf_spt_t *s, ims_str_t name)
+{
+	if (ims_str_caseeq(s->value, name))
+		return 1;
+	/* "Subject" in the iFC also matches a compact "s:" on the wire. */
+	if (s->hdr_id == SIP_HDR_OTHER)
+		return 0;
+	return (int)sip_hdr_id_from_name(name) == s->hdr_id;
+}
+
+static int hdr_value_match(const scscf_spt_t *s, ims_str_t value)
+{
+	if (!s->has_content)
+		return 1; /* TS 29.228 Annex B.2.2: Header alone tests presence */
+	return s->re_content && view_match(s->re_content, value);
+}
+
+static int eval_header(const scscf_spt_t *s, const scscf_ifc_req_t *r)
+{
+	if (r->msg) {
+		for (const sip_hdr_t *h = r->msg->hdrs; h; h = h->next) {
+			if (h->flags & SIP_HDRF_DELETED)
+				continue;
+			if (hdr_name_match(s, h->name) && hdr_value_match(s, h->value))
+				return 1;
+		}
+		return 0;
+	}
+	for (unsigned i = 0; i < r->n_hdrs; i++)
+		if (hdr_name_match(s, r->hdrs[i].name) && hdr_value_match(s, r->hdrs[i].value))
+			return 1;
+	return 0;
+}
+
+static int body_is_sdp(const scscf_ifc_req_t *r)
+{
+	if (r->body.len == 0)
+		return 0;
+	ims_str_t ct = r->content_type;
+	if (ct.len == 0)
+		return r->body.len >= 2 && r->body.s[0] == 'v' && r->body.s[1] == '=';
+	uint32_t n = 0;
+	while (n < ct.len && ct.s[n] != ';')
+		n++;
+	ims_str_t type = ims_str_trim(ims_str_from(ct.s, n));
+	/* A multipart body is scanned line by line as well: SDP lines are
+	 * recognisable ("x=...") and other parts rarely carry them. */
+	return ims_str_caseeq_c(type, "application/sdp") ||
+	       (type.len > 10 && strncasecmp(type.s, "multipart/", 10) == 0);
+}
+
+/* TS 29.228 Annex B.2.2 SessionDescription: Line names the SDP line type,
+ * Content is a regex over the rest of that line. */
+static int eval_sdp(const scscf_spt_t *s, const scscf_ifc_req_t *r)
+{
+	if (!body_is_sdp(r))
+		return 0;
+	const char *p = r->body.s, *end = r->body.s + r->body.len;
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *le = eol ? eol : end;
+		ims_str_t line = ims_str_from(p, (size_t)(le - p));
+		if (line.len && line.s[line.len - 1] == '\r')
+			line.len--;
+		const char *eq = memchr(line.s, '=', line.len);
+		if (eq) {
+			ims_str_t type = ims_str_trim(ims_str_from(line.s, (size_t)(eq - line.s)));
+			ims_str_t rest = ims_str_from(eq + 1, line.len - (uint32_t)(eq + 1 - line.s));
+			if (ims_str_eq(type, s->value)) {
+				if (!s->has_content)
+					return 1;
+				if (s->re_content && view_match(s->re_content, rest))
+					return 1;
+			}
+		}
+		p = eol ? eol + 1 : end;
+	}
+	return 0;
+}
+
+/* One SPT before ConditionNegated is applied. */
+static int eval_spt_raw(const scscf_spt_t *s, const scscf_ifc_req_t *r, scscf_session_case_t sc)
+{
+	switch (s->kind) {
+	case SCSCF_SPT_REQUEST_URI:
+		return s->re_value && view_match(s->re_value, r->ruri);
+	case SCSCF_SPT_METHOD:
+		/* RFC 3261 §7.1: method names are case-sensitive. */
+		if (!ims_str_eq(s->value, r->method))
+			return 0;
+		/* TS 29.228 tSePoTriExtension: RegistrationType narrows a
+		 * REGISTER trigger; an unknown registration type is not
+		 * filtered out. */
+		if (s->reg_type_mask && r->reg_type && ims_str_eq_c(r->method, "REGISTER"))
+			return (s->reg_type_mask & r->reg_type) != 0;
+		return 1;
+	case SCSCF_SPT_SIP_HEADER:
+		return eval_header(s, r);
+	case SCSCF_SPT_SESSION_CASE:
+		return s->session_case == sc;
+	case SCSCF_SPT_SESSION_DESC:
+		return eval_sdp(s, r);
+	}
+	return 0;
+}
+
+static int spt_result(const scscf_trigger_t *t, unsigned i, const scscf_ifc_req_t *r,
+		      scscf_session_case_t sc, int8_t *cache)
+{
+	if (cache[i] < 0) {
+		int v = eval_spt_raw(&t->spt[i], r, sc);
+		cache[i] = (int8_t)(t->spt[i].negated ? !v : v);
+	}
+	return cache[i];
+}
+
+int scscf_ifc_match(const scscf_ifc_t *f, const scscf_ifc_req_t *req,
+		    scscf_session_case_t sc, int registered)
+{
+	if (f->invalid)
+		return 0;
+	/* TS 29.228 Annex B.2.2 ProfilePartIndicator: an iFC of the registered
+	 * part applies only while the served user is registered, and the
+	 * unregistered part only while it is not. */
+	if (f->ppi == SCSCF_PPI_REGISTERED && !registered)
+		return 0;
+	if (f->ppi == SCSCF_PPI_UNREGISTERED && registered)
+		return 0;
+	if (!f->has_trigger)
+		return 1;
+	const scscf_trigger_t *t = &f->trigger;
+	if (t->n_groups == 0 || !t->group_start)
+		return 0; /* not compiled */
+	int8_t cache[SCSCF_IFC_MAX_SPT];
+	memset(cache, -1, sizeof(cache));
+	/* Annex C: CNF = AND of groups, each an OR of its SPTs;
+	 *          DNF = OR of groups, each an AND of its SPTs. */
+	for (unsigned g = 0; g < t->n_groups; g++) {
+		int inner = t->cnf ? 0 : 1;
+		for (uint32_t m = t->group_start[g]; m < t->group_start[g + 1]; m++) {
+			int v = spt_result(t, t->members[m], req, sc, cache);
+			if (t->cnf && v) {
+				inner = 1;
+				break;
+			}
+			if (!t->cnf && !v) {
+				inner = 0;
+				break;
+			}
+		}
+		if (t->cnf && !inner)
+			return 0;
+		if (!t->cnf && inner)
+			return 1;
+	}
+	return t->cnf ? 1 : 0;
+}
+
+int scscf_ifc_next(const scscf_service_profile_t *sp, unsigned start,
+		   const scscf_ifc_req_t *req, scscf_session_case_t sc, int registered)
+{
+	if (!sp)
+		return -1;
+	for (unsigned i = start; i < sp->n_ifcs; i++)
+		if (scscf_ifc_match(&sp->ifcs[i], req, sc, registered))
+			return (int)i;
+	return -1;
+}
+
+void scscf_ifc_req_from_msg(const sip_msg_t *m, scscf_ifc_req_t *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->method = m->method;
+	out->ruri = m->ruri;
+	out->msg = m;
+	out->body = m->body;
+	for (const sip_hdr_t *h = m->hdrs; h; h = h->next) {
+		if (h->flags & SIP_HDRF_DELETED)
+			continue;
+		if (h->id == SIP_HDR_CONTENT_TYPE || ims_str_caseeq_c(h->name, "Content-Type") ||
+		    ims_str_caseeq_c(h->name, "c")) {
+			out->content_type = h->value;
+			break;
+		}
+	}
+}
