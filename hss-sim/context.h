@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "cfg/ims_cfg.h"
 #include "hss-store.h"
 
 #define HSS_DEFAULT_REALM "ims.mnc001.mcc001.3gppnetwork.org"
@@ -22,6 +23,7 @@ typedef struct hss_cfg {
 	char *rest_addr;        /* rest.addr */
 	int rest_port;          /* rest.port */
 	char *rest_api_token;   /* rest.api_token, NULL when unset */
+	int rest_threads;       /* rest.threads */
 	char *dia_identity;     /* diameter.identity (default hss.<realm>) */
 	char *dia_realm;        /* diameter.realm (default realm) */
 	char *dia_addr;         /* diameter.listen.addr */
@@ -60,6 +62,18 @@ int hss_cfg_defaults(hss_cfg_t *cfg);
 
 /* Frees the strings of cfg. */
 void hss_cfg_free(hss_cfg_t *cfg);
+
+/* Reads the HSS keys (docs/hss.md) from y into cfg, which holds the
+ * defaults. Returns 0 or IMS_ECONFIG/IMS_ENOMEM with one line naming the
+ * key in err. Refuses a non-loopback rest.addr without rest.api_token. */
+int hss_cfg_read(hss_cfg_t *cfg, ims_cfg_t *y, char *err, size_t errlen);
+
+/* The config keys ims-hss accepts besides the common ones (NULL-terminated;
+ * "diameter.*" leaves the Diameter section to the Cx side). */
+extern const char *const hss_known_keys[];
+
+/* 1 when addr is a loopback address (127/8, ::1, "localhost"), else 0. */
+int hss_addr_is_loopback(const char *addr);
 
 /* Allocates a context holding a copy of the defaults; NULL on ENOMEM.
  * Nothing is opened yet. */
