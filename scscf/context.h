@@ -17,7 +17,7 @@
 
 struct sip_msg;
 struct sip_proxy;     /* common/sip/proxy: the stateful proxy core */
-struct sip_proxy_req; /* common/sip/proxy: one server-side request context */
+struct sip_proxy_ctx; /* common/sip/proxy: one request context (sip_proxy_ctx_t) */
 struct scscf_reg_store;
 struct scscf_auth_table;
 struct scscf_cx;
@@ -67,7 +67,7 @@ typedef struct scscf_cfg {
  * exists and tests can plug their own. Returns 0 when the request was
  * taken over (answered or forwarded), a negative IMS_E* otherwise (the
  * dispatcher then answers 500). */
-typedef int (*scscf_session_fn)(struct scscf_ctx *ctx, struct sip_proxy_req *req,
+typedef int (*scscf_session_fn)(struct scscf_ctx *ctx, struct sip_proxy_ctx *req,
 				struct sip_msg *msg);
 
 typedef struct scscf_ctx {

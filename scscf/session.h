@@ -10,7 +10,7 @@
 #include "context.h"
 
 struct sip_msg;
-struct sip_proxy_req;
+struct sip_proxy_ctx; /* common/sip/proxy: one request context (sip_proxy_ctx_t) */
 
 /* Handles one incoming request that is neither REGISTER nor a reg-event
  * SUBSCRIBE (originating/terminating routing, iFC/AS chaining, in-dialog
@@ -18,6 +18,6 @@ struct sip_proxy_req;
  * an asynchronous step as the proxy core allows. Returns 0 when the
  * request was taken over (answered or forwarded), or a negative IMS_E*
  * (the dispatcher then answers 500). */
-int scscf_session_on_request(scscf_ctx_t *ctx, struct sip_proxy_req *req, struct sip_msg *msg);
+int scscf_session_on_request(scscf_ctx_t *ctx, struct sip_proxy_ctx *req, struct sip_msg *msg);
 
 #endif
