@@ -1,0 +1,189 @@
+/* Cx client on fd_msg_send_timeout. */
+#include "dia/cx-client.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <freeDiameter/freeDiameter-host.h>
+#include <freeDiameter/libfdcore.h>
+
+#include "base/ims_err.h"
+#include "dia/cx-core.h"
+#include "dia/cx-dict.h"
+#include "log/ims_log.h"
+
+typedef struct pending {
+	cx_answer_cb_t cb;
+	void *arg;
+	uint32_t cmd;
+	/* Blocking mode: decode into the caller's arena/answer and signal */
+	int sync;
+	ims_arena_t *arena;
+	cx_answer_t *out;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int done;
+} pending_t;
+
+static void finish(pending_t *p, const cx_answer_t *ans)
+{
+	if (p->sync) {
+		pthread_mutex_lock(&p->mu);
+		if (ans != p->out)
+			*p->out = *ans;
+		p->done = 1;
+		pthread_cond_signal(&p->cv);
+		pthread_mutex_unlock(&p->mu);
+		return; /* the waiter frees p */
+	}
+	p->cb(p->arg, ans);
+	free(p);
+}
+
+static void on_answer(void *data, struct msg **msg)
+{
+	pending_t *p = data;
+	ims_arena_t *tmp = NULL;
+	ims_arena_t *a = p->sync ? p->arena : (tmp = ims_arena_create(2048));
+	cx_answer_t local, *ans = p->sync ? p->out : &local;
+	if (!a || cx_ans_decode(*msg, a, ans)) {
+		memset(ans, 0, sizeof *ans);
+		ans->cmd = p->cmd;
+		ans->status = CX_ANS_ERROR;
+		LOG_WARN("dia", "answer.undecodable cmd=%s", cx_cmd_name(p->cmd, 0));
+	} else if (ans->result_code == CX_DIAMETER_UNABLE_TO_DELIVER) {
+		/* RFC 6733 §7.1.3: no peer could take it (ours or a relay's) */
+		ans->status = CX_ANS_UNREACHABLE;
+	}
+	LOG_DEBUG("dia", "answer.received cmd=%s session_id=%.*s code=%u exp=%u",
+		  cx_cmd_name(ans->cmd, 0), IMS_STR_FMT(ans->session_id), ans->result_code,
+		  ans->exp_result_code);
+	fd_msg_free(*msg);
+	*msg = NULL;
+	finish(p, ans);
+	ims_arena_destroy(tmp);
+}
+
+static void on_expire(void *data, DiamId_t sentto, size_t len, struct msg **req)
+{
+	pending_t *p = data;
+	cx_answer_t local, *ans = p->sync ? p->out : &local;
+	memset(ans, 0, sizeof *ans);
+	ans->cmd = p->cmd;
+	ans->status = CX_ANS_TIMEOUT;
+	LOG_WARN("dia", "request.timeout cmd=%s peer=%.*s", cx_cmd_name(p->cmd, 1),
+		 sentto ? (int)len : 0, sentto ? (const char *)sentto : "");
+	/* freeDiameter frees *req after we return */
+	(void)req;
+	finish(p, ans);
+}
+
+static int send_pending(const cx_req_t *req, unsigned timeout_ms, pending_t *p)
+{
+	struct msg *m = NULL;
+	int ret = cx_req_encode(req, &m);
+	if (ret)
+		return ret;
+	struct timespec ts;
+	unsigned ms = timeout_ms ? timeout_ms : cx_core_timeout_ms();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	LOG_DEBUG("dia", "request.send cmd=%s user=%.*s", cx_cmd_name(req->cmd, 1),
+		  IMS_STR_FMT(req->user_name));
+	if (fd_msg_send_timeout(&m, on_answer, p, on_expire, &ts)) {
+		if (m)
+			fd_msg_free(m);
+		LOG_WARN("dia", "request.send_failed cmd=%s", cx_cmd_name(req->cmd, 1));
+		return IMS_EUNREACH;
+	}
+	return 0;
+}
+
+int cx_client_send(const cx_req_t *req, unsigned timeout_ms, cx_answer_cb_t cb, void *arg)
+{
+	if (!req || !cb)
+		return IMS_EINVAL;
+	pending_t *p = calloc(1, sizeof *p);
+	if (!p)
+		return IMS_ENOMEM;
+	p->cb = cb;
+	p->arg = arg;
+	p->cmd = req->cmd;
+	int ret = send_pending(req, timeout_ms, p);
+	if (ret)
+		free(p);
+	return ret;
+}
+
+static int send_cmd(uint32_t cmd, const cx_req_t *req, cx_answer_cb_t cb, void *arg)
+{
+	if (!req)
+		return IMS_EINVAL;
+	cx_req_t r = *req;
+	r.cmd = cmd;
+	return cx_client_send(&r, 0, cb, arg);
+}
+
+int cx_client_send_uar(const cx_req_t *req, cx_answer_cb_t cb, void *arg)
+{
+	return send_cmd(CX_CMD_UAR, req, cb, arg);
+}
+
+int cx_client_send_mar(const cx_req_t *req, cx_answer_cb_t cb, void *arg)
+{
+	return send_cmd(CX_CMD_MAR, req, cb, arg);
+}
+
+int cx_client_send_sar(const cx_req_t *req, cx_answer_cb_t cb, void *arg)
+{
+	return send_cmd(CX_CMD_SAR, req, cb, arg);
+}
+
+int cx_client_send_lir(const cx_req_t *req, cx_answer_cb_t cb, void *arg)
+{
+	return send_cmd(CX_CMD_LIR, req, cb, arg);
+}
+
+int cx_client_send_rtr(const cx_req_t *req, cx_answer_cb_t cb, void *arg)
+{
+	return send_cmd(CX_CMD_RTR, req, cb, arg);
+}
+
+int cx_client_send_ppr(const cx_req_t *req, cx_answer_cb_t cb, void *arg)
+{
+	return send_cmd(CX_CMD_PPR, req, cb, arg);
+}
+
+int cx_client_call(const cx_req_t *req, unsigned timeout_ms, ims_arena_t *arena, cx_answer_t *ans)
+{
+	if (!req || !arena || !ans)
+		return IMS_EINVAL;
+	pending_t *p = calloc(1, sizeof *p);
+	if (!p)
+		return IMS_ENOMEM;
+	p->sync = 1;
+	p->arena = arena;
+	p->out = ans;
+	p->cmd = req->cmd;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	int ret = send_pending(req, timeout_ms, p);
+	if (ret == 0) {
+		pthread_mutex_lock(&p->mu);
+		while (!p->done)
+			pthread_cond_wait(&p->cv, &p->mu);
+		pthread_mutex_unlock(&p->mu);
+	}
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+	return ret;
+}
