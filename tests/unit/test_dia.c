@@ -1,0 +1,348 @@
+/* common/dia: Cx dictionary, request/answer codec and the server path, in
+ * memory (no sockets): build -> wire bytes -> parse -> decode. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <freeDiameter/freeDiameter-host.h>
+#include <freeDiameter/libfdcore.h>
+
+#include "base/ims_arena.h"
+#include "base/ims_err.h"
+#include "dia/cx-avp.h"
+#include "dia/cx-core.h"
+#include "dia/cx-dict.h"
+#include "dia/cx-msg.h"
+#include "dia/cx-server.h"
+
+#define REALM "ims.mnc001.mcc001.3gppnetwork.org"
+#define IMPI "001010000000001@" REALM
+#define IMPU "sip:001010000000001@" REALM
+
+/* Serialises m and parses the bytes back against the dictionary, as the
+ * receiving peer would. Frees m. */
+static struct msg *wire_roundtrip(struct msg *m)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	struct msg *back = NULL;
+	assert_int_equal(fd_msg_bufferize(m, &buf, &len), 0);
+	fd_msg_free(m);
+	assert_int_equal(fd_msg_parse_buffer(&buf, len, &back), 0);
+	struct fd_pei pei;
+	memset(&pei, 0, sizeof pei);
+	assert_int_equal(fd_msg_parse_dict(back, fd_g_config->cnf_dict, &pei), 0);
+	return back;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	return cx_core_dict_only("scscf." REALM, REALM);
+}
+
+static void test_dict_handles_resolved(void **state)
+{
+	struct dict_avp_data d;
+	assert_non_null(cx_dict.app_cx);
+	assert_non_null(cx_dict.cmd_mar);
+	assert_int_equal(fd_dict_getval(cx_dict.sip_auth_data_item, &d), 0);
+	assert_int_equal(d.avp_code, 612);
+	assert_int_equal(d.avp_vendor, CX_VENDOR_3GPP);
+	assert_int_equal(d.avp_basetype, AVP_TYPE_GROUPED);
+	assert_int_equal(fd_dict_getval(cx_dict.server_assignment_type, &d), 0);
+	assert_int_equal(d.avp_code, 614);
+	/* A second init is a no-op and keeps the handles */
+	struct dict_object *mar = cx_dict.cmd_mar;
+	assert_int_equal(cx_dict_init(), 0);
+	assert_ptr_equal(mar, cx_dict.cmd_mar);
+}
+
+static void test_mar_encode_decode_roundtrip(void **state)
+{
+	cx_req_t r;
+	memset(&r, 0, sizeof r);
+	r.cmd = CX_CMD_MAR;
+	r.user_name = IMS_STR(IMPI);
+	r.impu[0] = IMS_STR(IMPU);
+	r.n_impu = 1;
+	r.server_name = IMS_STR("sip:scscf." REALM ":6060");
+	r.n_auth_items = 3;
+	r.auth_scheme = IMS_STR("Digest-AKAv1-MD5");
+	uint8_t rand_auts[30];
+	for (int i = 0; i < 30; i++)
+		rand_auts[i] = (uint8_t)(i * 7);
+	r.auth_authorization = ims_str_from((const char *)rand_auts, sizeof rand_auts);
+
+	struct msg *m = NULL;
+	assert_int_equal(cx_req_encode(&r, &m), 0);
+	m = wire_roundtrip(m);
+
+	struct msg_hdr *mh;
+	assert_int_equal(fd_msg_hdr(m, &mh), 0);
+	assert_int_equal(mh->msg_code, CX_CMD_MAR);
+	assert_int_equal(mh->msg_appl, CX_APP_ID);
+	assert_true(mh->msg_flags & CMD_FLAG_REQUEST);
+	assert_true(mh->msg_flags & CMD_FLAG_PROXIABLE);
+
+	ims_arena_t *a = ims_arena_create(1024);
+	cx_req_t d;
+	cx_answer_t ans;
+	memset(&ans, 0, sizeof ans);
+	assert_int_equal(cx_req_decode(m, a, &d, &ans), 0);
+	assert_int_equal(d.cmd, CX_CMD_MAR);
+	assert_true(ims_str_eq_c(d.user_name, IMPI));
+	assert_int_equal(d.n_impu, 1);
+	assert_true(ims_str_eq_c(d.impu[0], IMPU));
+	assert_true(ims_str_eq_c(d.server_name, "sip:scscf." REALM ":6060"));
+	assert_int_equal(d.n_auth_items, 3);
+	assert_true(ims_str_eq_c(d.auth_scheme, "Digest-AKAv1-MD5"));
+	assert_int_equal(d.auth_authorization.len, 30);
+	assert_memory_equal(d.auth_authorization.s, rand_auts, 30);
+	assert_true(ims_str_eq_c(d.origin_host, "scscf." REALM));
+	assert_true(ims_str_eq_c(d.dest_realm, REALM));
+	assert_true(d.session_id.len > 0);
+	fd_msg_free(m);
+	ims_arena_destroy(a);
+}
+
+static void test_request_without_identity_is_refused(void **state)
+{
+	cx_req_t r;
+	memset(&r, 0, sizeof r);
+	r.cmd = CX_CMD_UAR;
+	struct msg *m = NULL;
+	assert_int_equal(cx_req_encode(&r, &m), IMS_EINVAL);
+	r.cmd = 999;
+	assert_int_equal(cx_req_encode(&r, &m), IMS_EINVAL);
+	assert_null(m);
+}
+
+/* A handler that answers an MAA with two AKA items and checks the request */
+static void maa_handler(void *arg, const cx_req_t *req, cx_answer_t *ans, ims_arena_t *a)
+{
+	int *calls = arg;
+	(*calls)++;
+	assert_int_equal(req->cmd, CX_CMD_MAR);
+	ans->exp_result_code = 0;
+	ans->result_code = CX_DIAMETER_SUCCESS;
+	ans->user_name = req->user_name;
+	ans->impu = req->impu[0];
+	ans->n_items = 2;
+	for (unsigned i = 0; i < 2; i++) {
+		cx_auth_item_t *it = &ans->items[i];
+		uint8_t *b = ims_arena_alloc(a, 32 + 8 + 16 + 16);
+		for (int j = 0; j < 72; j++)
+			b[j] = (uint8_t)(i * 100 + (unsigned)j);
+		it->item_number = i + 1;
+		it->scheme = IMS_STR("Digest-AKAv1-MD5");
+		it->authenticate = ims_str_from((const char *)b, 32);
+		it->authorization = ims_str_from((const char *)b + 32, 8);
+		it->ck = ims_str_from((const char *)b + 40, 16);
+		it->ik = ims_str_from((const char *)b + 56, 16);
+	}
+}
+
+static void test_server_answers_mar_with_items(void **state)
+{
+	static int calls;
+	assert_int_equal(cx_server_register(CX_CMD_MAR, maa_handler, &calls), 0);
+	assert_int_equal(cx_server_register(CX_CMD_MAR, maa_handler, &calls), IMS_EEXIST);
+	cx_req_t r;
+	memset(&r, 0, sizeof r);
+	r.cmd = CX_CMD_MAR;
+	r.user_name = IMS_STR(IMPI);
+	r.impu[0] = IMS_STR(IMPU);
+	r.n_impu = 1;
+	r.server_name = IMS_STR("sip:scscf." REALM);
+	r.n_auth_items = 2;
+	r.auth_scheme = IMS_STR("Digest-AKAv1-MD5");
+	struct msg *m = NULL;
+	assert_int_equal(cx_req_encode(&r, &m), 0);
+	m = wire_roundtrip(m);
+	assert_int_equal(cx_server_process(&m), 0);
+	assert_int_equal(calls, 1);
+	m = wire_roundtrip(m);
+
+	ims_arena_t *a = ims_arena_create(1024);
+	cx_answer_t ans;
+	assert_int_equal(cx_ans_decode(m, a, &ans), 0);
+	assert_int_equal(ans.status, CX_ANS_OK);
+	assert_int_equal(ans.cmd, CX_CMD_MAR);
+	assert_int_equal(ans.result_code, CX_DIAMETER_SUCCESS);
+	assert_true(cx_answer_success(&ans));
+	assert_int_equal(ans.n_auth_items, 2);
+	assert_int_equal(ans.n_items, 2);
+	assert_int_equal(ans.items[1].item_number, 2);
+	assert_int_equal(ans.items[1].authenticate.len, 32);
+	assert_int_equal((uint8_t)ans.items[1].authenticate.s[0], 100);
+	assert_int_equal(ans.items[1].ik.len, 16);
+	assert_int_equal((uint8_t)ans.items[1].ik.s[15], (100 + 71) & 0xff);
+	assert_true(ims_str_eq_c(ans.user_name, IMPI));
+	assert_true(ims_str_eq_c(ans.impu, IMPU));
+	assert_true(ans.session_id.len > 0);
+	fd_msg_free(m);
+	ims_arena_destroy(a);
+}
+
+static void uaa_handler(void *arg, const cx_req_t *req, cx_answer_t *ans, ims_arena_t *a)
+{
+	int *calls = arg;
+	(*calls)++;
+	ans->exp_result_code = CX_DIAMETER_FIRST_REGISTRATION;
+	ans->has_caps = 1;
+	ans->cap_mandatory[0] = 1;
+	ans->n_cap_mandatory = 1;
+	ans->cap_optional[0] = 7;
+	ans->n_cap_optional = 1;
+	ans->cap_server_name[0] = IMS_STR("sip:scscf." REALM ":6060");
+	ans->n_cap_server_name = 1;
+}
+
+/* A UAR without Visited-Network-Identifier gets DIAMETER_MISSING_AVP with
+ * that AVP in Failed-AVP (RFC 6733 §7.5), and the handler is not run. */
+static void test_uar_missing_avp_answers_5005(void **state)
+{
+	static int calls;
+	assert_int_equal(cx_server_register(CX_CMD_UAR, uaa_handler, &calls), 0);
+	struct msg *m = NULL;
+	assert_int_equal(fd_msg_new(cx_dict.cmd_uar, MSGFL_ALLOC_ETEID, &m), 0);
+	assert_int_equal(cx_avp_add_str(m, cx_dict.session_id, IMS_STR("icscf;1;2")), 0);
+	assert_int_equal(cx_avp_add_str(m, cx_dict.origin_host, IMS_STR("icscf." REALM)), 0);
+	assert_int_equal(cx_avp_add_str(m, cx_dict.origin_realm, IMS_STR(REALM)), 0);
+	assert_int_equal(cx_avp_add_str(m, cx_dict.destination_realm, IMS_STR(REALM)), 0);
+	assert_int_equal(cx_avp_add_str(m, cx_dict.user_name, IMS_STR(IMPI)), 0);
+	assert_int_equal(cx_avp_add_str(m, cx_dict.public_identity, IMS_STR(IMPU)), 0);
+	m = wire_roundtrip(m);
+	assert_int_equal(cx_server_process(&m), 0);
+	assert_int_equal(calls, 0);
+	m = wire_roundtrip(m);
+	ims_arena_t *a = ims_arena_create(1024);
+	cx_answer_t ans;
+	assert_int_equal(cx_ans_decode(m, a, &ans), 0);
+	assert_int_equal(ans.result_code, CX_DIAMETER_MISSING_AVP);
+	assert_int_equal(ans.failed_avp_code, 600);
+	assert_int_equal(ans.failed_avp_vendor, CX_VENDOR_3GPP);
+	assert_false(cx_answer_success(&ans));
+	fd_msg_free(m);
+	ims_arena_destroy(a);
+
+	/* The same UAR with the AVP and a bad User-Authorization-Type: 5004 */
+	cx_req_t r;
+	memset(&r, 0, sizeof r);
+	r.cmd = CX_CMD_UAR;
+	r.user_name = IMS_STR(IMPI);
+	r.impu[0] = IMS_STR(IMPU);
+	r.n_impu = 1;
+	r.has_auth_type = 1;
+	r.auth_type = 9;
+	assert_int_equal(cx_req_encode(&r, &m), 0);
+	m = wire_roundtrip(m);
+	assert_int_equal(cx_server_process(&m), 0);
+	assert_int_equal(calls, 0);
+	m = wire_roundtrip(m);
+	a = ims_arena_create(1024);
+	assert_int_equal(cx_ans_decode(m, a, &ans), 0);
+	assert_int_equal(ans.result_code, CX_DIAMETER_INVALID_AVP_VALUE);
+	assert_int_equal(ans.failed_avp_code, 623);
+	fd_msg_free(m);
+	ims_arena_destroy(a);
+
+	/* And a good one reaches the handler: 2001 + Server-Capabilities */
+	r.auth_type = CX_UAT_REGISTRATION_AND_CAPABILITIES;
+	assert_int_equal(cx_req_encode(&r, &m), 0);
+	m = wire_roundtrip(m);
+	assert_int_equal(cx_server_process(&m), 0);
+	assert_int_equal(calls, 1);
+	m = wire_roundtrip(m);
+	a = ims_arena_create(1024);
+	assert_int_equal(cx_ans_decode(m, a, &ans), 0);
+	assert_int_equal(ans.exp_result_code, CX_DIAMETER_FIRST_REGISTRATION);
+	assert_int_equal(ans.exp_vendor_id, CX_VENDOR_3GPP);
+	assert_int_equal(ans.result_code, 0);
+	assert_true(ans.has_caps);
+	assert_int_equal(ans.n_cap_mandatory, 1);
+	assert_int_equal(ans.cap_optional[0], 7);
+	assert_true(ims_str_eq_c(ans.cap_server_name[0], "sip:scscf." REALM ":6060"));
+	fd_msg_free(m);
+	ims_arena_destroy(a);
+}
+
+/* RTR carries Deregistration-Reason (grouped) and every IMPU */
+static void test_rtr_encode_decode(void **state)
+{
+	cx_req_t r;
+	memset(&r, 0, sizeof r);
+	r.cmd = CX_CMD_RTR;
+	r.user_name = IMS_STR(IMPI);
+	r.dest_host = IMS_STR("scscf." REALM);
+	r.impu[0] = IMS_STR(IMPU);
+	r.impu[1] = IMS_STR("tel:+15550000001");
+	r.n_impu = 2;
+	r.has_dereg = 1;
+	r.dereg_code = CX_REASON_PERMANENT_TERMINATION;
+	r.dereg_info = IMS_STR("deleted by provisioning");
+	struct msg *m = NULL;
+	assert_int_equal(cx_req_encode(&r, &m), 0);
+	m = wire_roundtrip(m);
+	ims_arena_t *a = ims_arena_create(1024);
+	cx_req_t d;
+	cx_answer_t ans;
+	memset(&ans, 0, sizeof ans);
+	assert_int_equal(cx_req_decode(m, a, &d, &ans), 0);
+	assert_int_equal(d.n_impu, 2);
+	assert_true(ims_str_eq_c(d.impu[1], "tel:+15550000001"));
+	assert_true(d.has_dereg);
+	assert_int_equal(d.dereg_code, CX_REASON_PERMANENT_TERMINATION);
+	assert_true(ims_str_eq_c(d.dereg_info, "deleted by provisioning"));
+	assert_true(ims_str_eq_c(d.dest_host, "scscf." REALM));
+	fd_msg_free(m);
+	ims_arena_destroy(a);
+	/* Without Destination-Host an RTR cannot be built */
+	r.dest_host = IMS_STR_NULL;
+	assert_int_equal(cx_req_encode(&r, &m), IMS_EINVAL);
+}
+
+static void test_conf_render(void **state)
+{
+	char buf[2048];
+	cx_core_cfg_t c;
+	memset(&c, 0, sizeof c);
+	c.identity = "icscf." REALM;
+	c.realm = REALM;
+	c.port = 0;
+	c.peers[0].host = "hss." REALM;
+	c.peers[0].addr = "127.0.0.1";
+	c.peers[0].port = 23868;
+	c.n_peers = 1;
+	int n = cx_core_conf_render(&c, "/x/c.pem", "/x/k.pem", NULL, buf, sizeof buf);
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "Identity = \"icscf." REALM "\";"));
+	assert_non_null(strstr(buf, "Port = 0;"));
+	assert_non_null(strstr(buf, "ConnectPeer = \"hss." REALM "\" { No_TLS;"));
+	assert_non_null(strstr(buf, "ConnectTo = \"127.0.0.1\"; Port = 23868;"));
+	assert_non_null(strstr(buf, "TLS_Cred = \"/x/c.pem\", \"/x/k.pem\";"));
+	assert_null(strstr(buf, "ListenOn"));
+	assert_int_equal(cx_core_conf_render(&c, "/x/c.pem", "/x/k.pem", NULL, buf, 40),
+			 IMS_ENOSPC);
+	c.identity = NULL;
+	assert_int_equal(cx_core_conf_render(&c, "/x/c.pem", "/x/k.pem", NULL, buf, sizeof buf),
+			 IMS_EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dict_handles_resolved),
+		cmocka_unit_test(test_mar_encode_decode_roundtrip),
+		cmocka_unit_test(test_request_without_identity_is_refused),
+		cmocka_unit_test(test_server_answers_mar_with_items),
+		cmocka_unit_test(test_uar_missing_avp_answers_5005),
+		cmocka_unit_test(test_rtr_encode_decode),
+		cmocka_unit_test(test_conf_render),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
