@@ -204,6 +204,11 @@ int sip_tsx_respond(sip_tsx_t *t, const sip_msg_t *rsp);
  * `hdrs` (may be empty) are extra header lines "Name: value\r\n...". */
 int sip_tsx_reply(sip_tsx_t *t, int code, ims_str_t reason, ims_str_t hdrs);
 
+/* Adds header lines "Name: value\r\n..." (CRLF or LF, blank lines
+ * skipped) at the bottom of m. Returns 0, IMS_EINVAL (a line without ':')
+ * or IMS_ENOMEM. */
+int sip_tsx_add_hdr_lines(sip_msg_t *m, ims_str_t lines);
+
 /* The INVITE server transaction a CANCEL targets (RFC 3261 §9.2), or
  * NULL. */
 sip_tsx_t *sip_tsx_find_invite(sip_tsx_layer_t *l, const sip_msg_t *cancel,
