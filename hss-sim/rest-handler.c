@@ -315,7 +315,7 @@ static void do_registration(hss_ctx_t *ctx, const char *impi, ims_http_resp_t *r
 	json_t *impus = json_array();
 	for (unsigned i = 0; impus && i < sub->n_impus; i++)
 		json_array_append_new(impus, json_string(sub->impus[i].uri));
-	json_t *j = impus ? json_pack("{sssssoso}", "impi", sub->impi, "state",
+	json_t *j = impus ? json_pack("{ssssssso}", "impi", sub->impi, "state",
 				      hss_reg_state_name(sub->reg_state), "scscf_name", sub->scscf_name,
 				      "impus", impus) : NULL;
 	reply_json(resp, 200, j);
@@ -391,6 +391,8 @@ void hss_rest_handle(void *ud, const ims_http_req_t *req, ims_http_resp_t *resp)
 	else
 		method_not_allowed(resp, "GET, PUT, DELETE");
 done:
+	if (resp->status == 0) /* every path must end in an answer */
+		error_reply(resp, 500, "internal: no answer produced");
 	LOG_DEBUG(MOD, "request method=%s path=%s status=%d", m, path, resp->status);
 	count_request(m, resp->status);
 }
