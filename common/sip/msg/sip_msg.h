@@ -232,6 +232,7 @@ typedef struct sip_parse_err {
 	uint32_t line, col;    /* 1-based position of the fault */
 	sip_hdr_id_t hdr;      /* the header at fault, or SIP_HDR_OTHER */
 	char reason[96];       /* short text usable as a reason phrase, e.g. "Bad CSeq" */
+	uint16_t status;       /* suggested answer: 400, or 505 for another SIP version */
 } sip_parse_err_t;
 
 /* ---- parsing ---------------------------------------------------------- */
