@@ -181,7 +181,7 @@ int pcscf_reg_strip_keys(sip_msg_t *resp, ims_arena_t *a, ims_str_t *ck, ims_str
 	return changed;
 }
 
-int64_t pcscf_reg_requested_expiry(sip_msg_t *req)
+int64_t pcscf_reg_requested_expiry(const sip_msg_t *req)
 {
 	sip_val_iter_t it = { 0 };
 	ims_str_t v;
@@ -199,7 +199,7 @@ int64_t pcscf_reg_requested_expiry(sip_msg_t *req)
 
 /* The expiry the 200 grants to contact `uri`: RFC 3261 §10.3 step 8 says
  * the registrar lists every current binding with its expires param. */
-static int64_t granted_expiry(sip_msg_t *ok, const sip_uri_t *uri, int64_t fallback)
+static int64_t granted_expiry(const sip_msg_t *ok, const sip_uri_t *uri, int64_t fallback)
 {
 	sip_val_iter_t it = { 0 };
 	ims_str_t v;
@@ -219,7 +219,7 @@ static int64_t granted_expiry(sip_msg_t *ok, const sip_uri_t *uri, int64_t fallb
 	return fallback;
 }
 
-int pcscf_reg_from_ok(sip_msg_t *req, sip_msg_t *ok, const pcscf_flow_t *flow, int64_t now,
+int pcscf_reg_from_ok(const sip_msg_t *req, const sip_msg_t *ok, const pcscf_flow_t *flow, int64_t now,
 		      ims_arena_t *a, pcscf_reg_t **out)
 {
 	pcscf_reg_t *r = ims_arena_zalloc(a, sizeof(*r));

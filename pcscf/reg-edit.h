@@ -56,11 +56,11 @@ int pcscf_challenge_drop_params(ims_str_t in, ims_arena_t *a, ims_str_t *out /* 
  * Result in arena `a`; expires_at = now + granted expiry. A 200 that grants
  * 0 (a de-registration) gives IMS_ENOENT. Returns 0, IMS_ENOENT,
  * IMS_EPARSE (no usable Contact or To), IMS_ENOMEM. */
-int pcscf_reg_from_ok(sip_msg_t *req, sip_msg_t *ok, const pcscf_flow_t *flow, int64_t now,
+int pcscf_reg_from_ok(const sip_msg_t *req, const sip_msg_t *ok, const pcscf_flow_t *flow, int64_t now,
 		      ims_arena_t *a, pcscf_reg_t **out /* out */);
 
 /* The expiry a REGISTER asks for (the first Contact's expires param, else
  * Expires, else 3600, RFC 3261 §10.2.1.1). 0 means de-registration. */
-int64_t pcscf_reg_requested_expiry(sip_msg_t *req);
+int64_t pcscf_reg_requested_expiry(const sip_msg_t *req);
 
 #endif

@@ -1,0 +1,205 @@
+/* P-CSCF context: configuration, start and stop. */
+#include "context.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <event2/event.h>
+
+#include "base/ims_err.h"
+#include "log/ims_log.h"
+#include "sip/proxy/sip_proxy.h"
+
+#define DEFAULT_REALM "ims.mnc001.mcc001.3gppnetwork.org"
+
+int64_t pcscf_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+void pcscf__flow_from_peer(const sip_tp_peer_t *src, pcscf_flow_t *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->transport = src->proto == SIP_TP_TCP ? PCSCF_TP_TCP : PCSCF_TP_UDP;
+	sip_tp_addr_host(&src->addr, out->ip, sizeof(out->ip));
+	out->port = sip_tp_addr_port(&src->addr);
+	out->conn_id = src->conn_id;
+}
+
+static int cfg_fail(ims_cfg_t *cfg, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s", ims_cfg_error(cfg));
+	return IMS_ECONFIG;
+}
+
+const char *const pcscf_known_keys[] = {
+	"realm", "sip.listen[]", "sip.workers", "sip.host", "sip.port", "icscf[]",
+	"visited_network_id", "reg_event", "expiry_interval_ms", NULL,
+};
+
+int pcscf_configure(ims_cfg_t *cfg, void **out, char *err, size_t errlen)
+{
+	pcscf_ctx_t *c = calloc(1, sizeof(*c));
+	if (!c)
+		return IMS_ENOMEM;
+	pcscf_cfg_t *k = &c->cfg;
+	long v;
+	int rc = IMS_ECONFIG;
+	char path[64];
+
+	if (ims_cfg_str(cfg, "realm", DEFAULT_REALM, &k->realm) != 0)
+		goto bad;
+	int n = ims_cfg_list_len(cfg, "sip.listen");
+	if (n < 0)
+		goto bad;
+	if (n > PCSCF_MAX_LISTEN) {
+		snprintf(err, errlen, "sip.listen: at most %d listeners", PCSCF_MAX_LISTEN);
+		goto fail;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *spec;
+		snprintf(path, sizeof(path), "sip.listen[%d]", i);
+		if (ims_cfg_str(cfg, path, NULL, &spec) != 0)
+			goto bad;
+		if (sip_tp_listen_parse(spec, &k->listen[i]) != 0) {
+			snprintf(err, errlen, "%s: \"%s\" is not addr:port:udp|tcp", path, spec);
+			goto fail;
+		}
+	}
+	k->n_listen = (size_t)n;
+	if (n == 0) {
+		sip_tp_listen_parse("127.0.0.1:5060:udp", &k->listen[0]);
+		sip_tp_listen_parse("127.0.0.1:5060:tcp", &k->listen[1]);
+		k->n_listen = 2;
+	}
+	if (ims_cfg_int(cfg, "sip.workers", 2, 0, 64, &v) != 0)
+		goto bad;
+	k->workers = (int)v;
+	if (ims_cfg_str(cfg, "sip.host", k->listen[0].host, &k->host) != 0)
+		goto bad;
+	if (ims_cfg_int(cfg, "sip.port", k->listen[0].port, 1, 65535, &v) != 0)
+		goto bad;
+	k->port = (uint16_t)v;
+
+	n = ims_cfg_list_len(cfg, "icscf");
+	if (n < 0)
+		goto bad;
+	if (n > PCSCF_MAX_ICSCF) {
+		snprintf(err, errlen, "icscf: at most %d entries", PCSCF_MAX_ICSCF);
+		goto fail;
+	}
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "icscf[%d]", i);
+		if (ims_cfg_str(cfg, path, NULL, &k->icscf[i]) != 0)
+			goto bad;
+		if (strncmp(k->icscf[i], "sip:", 4) != 0) {
+			snprintf(err, errlen, "%s: \"%s\" is not a sip: URI", path, k->icscf[i]);
+			goto fail;
+		}
+	}
+	k->n_icscf = (unsigned)n;
+	if (n == 0) {
+		k->icscf[0] = "sip:127.0.0.1:4060";
+		k->n_icscf = 1;
+	}
+	if (ims_cfg_str(cfg, "visited_network_id", k->realm, &k->visited_network_id) != 0)
+		goto bad;
+	if (ims_cfg_bool(cfg, "reg_event", 1, &k->reg_event) != 0)
+		goto bad;
+	if (ims_cfg_int(cfg, "expiry_interval_ms", 1000, 10, 600000, &v) != 0)
+		goto bad;
+	k->expiry_interval_ms = (int)v;
+
+	/* RFC 3327: a Path URI we recognise when a request comes back on it. */
+	snprintf(c->path_uri, sizeof(c->path_uri), "sip:term@%s:%u;lr", k->host, (unsigned)k->port);
+	snprintf(c->self_uri, sizeof(c->self_uri), "sip:pcscf@%s:%u", k->host, (unsigned)k->port);
+	snprintf(c->visited_quoted, sizeof(c->visited_quoted), "\"%s\"", k->visited_network_id);
+	c->reg_opts.path_uri = ims_str_cstr(c->path_uri);
+	c->reg_opts.visited_network_id = ims_str_cstr(c->visited_quoted);
+	c->reg_opts.icid_host = ims_str_cstr(k->host);
+	c->reg_opts.orig_ioi = ims_str_cstr(k->realm);
+	c->store = pcscf_reg_store_create();
+	if (!c->store) {
+		rc = IMS_ENOMEM;
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	*out = c;
+	return 0;
+bad:
+	cfg_fail(cfg, err, errlen);
+fail:
+	pcscf_reg_store_destroy(c->store);
+	free(c);
+	return rc;
+}
+
+static void expiry_tick(evutil_socket_t fd, short what, void *arg)
+{
+	pcscf_ctx_t *c = arg;
+	int n = pcscf_reg_store_expire(c->store, pcscf_now());
+	if (n > 0)
+		LOG_INFO("pcscf", "reg.expired count=%d left=%u", n, pcscf_reg_store_count(c->store));
+}
+
+int pcscf_start(void *ctx, char *err, size_t errlen)
+{
+	pcscf_ctx_t *c = ctx;
+	static const char *const supported[] = { "path", "sec-agree", NULL };
+	sip_proxy_cfg_t pc;
+	memset(&pc, 0, sizeof(pc));
+	pc.tp.listen = c->cfg.listen;
+	pc.tp.nlisten = c->cfg.n_listen;
+	pc.tp.workers = c->cfg.workers;
+	pc.supported = supported;
+	pc.server = "ims-pcscf/" IMS_VERSION;
+	const char *aliases[2] = { c->cfg.host, NULL };
+	pc.aliases = aliases;
+	sip_proxy_hooks_t hooks = {
+		.on_request = pcscf__on_request,
+		.on_response = pcscf__on_response,
+		.ud = c,
+	};
+	int rc = sip_proxy_create(&pc, &hooks, &c->proxy, err, errlen);
+	if (rc != 0)
+		return rc;
+	struct event_base *base = sip_tp_base(sip_proxy_tp(c->proxy), 0);
+	c->expiry_ev = event_new(base, -1, EV_PERSIST, expiry_tick, c);
+	if (!c->expiry_ev) {
+		snprintf(err, errlen, "out of memory");
+		return IMS_ENOMEM;
+	}
+	struct timeval tv = { c->cfg.expiry_interval_ms / 1000,
+			      (c->cfg.expiry_interval_ms % 1000) * 1000 };
+	event_add(c->expiry_ev, &tv);
+	rc = sip_proxy_start(c->proxy);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot start the SIP workers");
+		return rc;
+	}
+	LOG_INFO("pcscf", "started path=%s icscf=%s workers=%d", c->path_uri, c->cfg.icscf[0],
+		 sip_proxy_nworkers(c->proxy));
+	return 0;
+}
+
+void pcscf_stop(void *ctx)
+{
+	pcscf_ctx_t *c = ctx;
+	if (c->proxy)
+		sip_proxy_stop(c->proxy);
+}
+
+void pcscf_destroy(void *ctx)
+{
+	pcscf_ctx_t *c = ctx;
+	if (!c)
+		return;
+	if (c->expiry_ev)
+		event_free(c->expiry_ev);
+	sip_proxy_destroy(c->proxy);
+	pcscf_reg_store_destroy(c->store);
+	free(c);
+}
