@@ -75,24 +75,10 @@ static int read_common(ims_cfg_t *cfg, const ims_app_desc_t *d, common_t *c, cha
 			 lvl);
 		return IMS_ECONFIG;
 	}
-	if (d->known_keys) {
-		size_t n = 0, m = 0;
-		while (ims_app_common_keys[n])
-			n++;
-		while (d->known_keys[m])
-			m++;
-		const char **all = calloc(n + m + 1, sizeof(*all));
-		if (!all) {
-			snprintf(err, errlen, "out of memory");
-			return IMS_ENOMEM;
-		}
-		memcpy(all, ims_app_common_keys, n * sizeof(*all));
-		memcpy(all + n, d->known_keys, m * sizeof(*all));
-		int rc = ims_cfg_check_known(cfg, all, err, errlen);
-		free(all);
-		if (rc)
-			return rc;
-	}
+	/* a daemon that checks its keys itself need not list the common ones */
+	ims_cfg_also_known(cfg, ims_app_common_keys);
+	if (d->known_keys)
+		return ims_cfg_check_known(cfg, d->known_keys, err, errlen);
 	return 0;
 }
 

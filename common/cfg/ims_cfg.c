@@ -29,6 +29,7 @@ struct ims_cfg {
 	ims_arena_t *arena;
 	node_t *root;
 	const char *name;
+	const char *const *also_known;
 	char err[320];
 };
 
@@ -624,11 +625,11 @@ static int known(const char *const *known_paths, const char *path)
 }
 
 /* Depth-first over leaves; buf holds the normalised path so far. */
-static node_t *find_unknown(node_t *n, const char *const *known_paths, char *buf, size_t cap,
-			    size_t len)
+static node_t *find_unknown(const ims_cfg_t *cfg, node_t *n, const char *const *known_paths,
+			    char *buf, size_t cap, size_t len)
 {
 	if (n->type == N_SCALAR || n->count == 0)
-		return known(known_paths, buf) ? NULL : n;
+		return known(known_paths, buf) || known(cfg->also_known, buf) ? NULL : n;
 	for (node_t *c = n->first; c; c = c->next) {
 		int w;
 		if (n->type == N_MAP)
@@ -637,7 +638,7 @@ static node_t *find_unknown(node_t *n, const char *const *known_paths, char *buf
 			w = snprintf(buf + len, cap - len, "[]");
 		if (w < 0 || (size_t)w >= cap - len)
 			return c; /* absurdly long path: report it */
-		node_t *bad = find_unknown(c, known_paths, buf, cap, len + (size_t)w);
+		node_t *bad = find_unknown(cfg, c, known_paths, buf, cap, len + (size_t)w);
 		if (bad)
 			return bad;
 		buf[len] = '\0';
@@ -651,11 +652,16 @@ int ims_cfg_check_known(ims_cfg_t *cfg, const char *const *known_paths, char *er
 	buf[0] = '\0';
 	if (cfg->root->count == 0)
 		return 0; /* an empty config sets nothing */
-	node_t *bad = find_unknown(cfg->root, known_paths, buf, sizeof(buf), 0);
+	node_t *bad = find_unknown(cfg, cfg->root, known_paths, buf, sizeof(buf), 0);
 	if (!bad)
 		return 0;
 	set_err(cfg, "%s:%d: unknown key %s", cfg->name, bad->line, buf);
 	if (err && errlen)
 		snprintf(err, errlen, "%s", cfg->err);
 	return IMS_ECONFIG;
+}
+
+void ims_cfg_also_known(ims_cfg_t *cfg, const char *const *paths)
+{
+	cfg->also_known = paths;
 }

@@ -76,4 +76,11 @@ int ims_cfg_list_len(ims_cfg_t *cfg, const char *path);
 int ims_cfg_check_known(ims_cfg_t *cfg, const char *const *known_paths, char *err,
 			size_t errlen);
 
+/* Registers paths (same syntax as above, NULL-terminated, kept by
+ * pointer: pass a static array) that every later ims_cfg_check_known()
+ * on this config accepts as well. The shared main registers the common
+ * keys (log_level, http.*) here, so a daemon's own check only lists its
+ * own keys. */
+void ims_cfg_also_known(ims_cfg_t *cfg, const char *const *paths);
+
 #endif

@@ -164,6 +164,20 @@ static void test_cfg_unknown_key_rejected(void **state)
 	ims_cfg_free(c);
 }
 
+static void test_cfg_also_known_keys(void **state)
+{
+	(void)state;
+	static const char *const common[] = { "log_level", "http.*", NULL };
+	static const char *const mine[] = { "sip.*", "empty_map", "empty_list", "name", NULL };
+	ims_cfg_t *c = load_ok(DATA("good.yaml"));
+	char err[256];
+	assert_int_equal(ims_cfg_check_known(c, mine, err, sizeof(err)), IMS_ECONFIG);
+	assert_non_null(strstr(err, "unknown key log_level"));
+	ims_cfg_also_known(c, common);
+	assert_int_equal(ims_cfg_check_known(c, mine, err, sizeof(err)), 0);
+	ims_cfg_free(c);
+}
+
 static void test_cfg_env_override(void **state)
 {
 	(void)state;
@@ -216,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_cfg_syntax_error_names_file_and_line),
 		cmocka_unit_test(test_cfg_empty_file_is_empty_map),
 		cmocka_unit_test(test_cfg_unknown_key_rejected),
+		cmocka_unit_test(test_cfg_also_known_keys),
 		cmocka_unit_test(test_cfg_env_override),
 		cmocka_unit_test(test_cfg_parse_from_memory),
 	};
