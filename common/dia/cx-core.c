@@ -218,10 +218,26 @@ int cx_core_start(const cx_core_cfg_t *cfg)
 		key = core.key_path;
 		ca = core.cert_path;
 	}
-	char text[4096];
+	char text[16384];
 	int n = cx_core_conf_render(cfg, cert, key, ca, text, sizeof text);
 	if (n < 0)
 		return n;
+	if (cfg->extra_conf) {
+		FILE *x = fopen(cfg->extra_conf, "r");
+		if (!x) {
+			LOG_ERROR("dia", "conf.extra_unreadable path=%s err=%s", cfg->extra_conf,
+				  strerror(errno));
+			return IMS_ECONFIG;
+		}
+		size_t got = fread(text + n, 1, sizeof text - (size_t)n - 1, x);
+		int toobig = !feof(x);
+		fclose(x);
+		if (toobig) {
+			LOG_ERROR("dia", "conf.extra_too_large path=%s", cfg->extra_conf);
+			return IMS_ECONFIG;
+		}
+		n += (int)got;
+	}
 	snprintf(core.conf_path, sizeof core.conf_path, "%s/freeDiameter.conf", core.dir);
 	FILE *f = fopen(core.conf_path, "w");
 	if (!f || fwrite(text, 1, (size_t)n, f) != (size_t)n) {

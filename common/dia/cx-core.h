@@ -44,6 +44,9 @@ typedef struct cx_core_cfg {
 				  * NULL: our realm */
 	int fd_log_level;        /* freeDiameter's own level (FD_LOG_*);
 				  * 0: errors only */
+	const char *extra_conf;  /* optional file of freeDiameter directives
+				  * appended to the generated configuration
+				  * (extensions, more peers) */
 } cx_core_cfg_t;
 
 /* Starts freeDiameter with cfg (strings are copied). Blocks until the core
