@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# ims-hss REST provisioning against the real binary: every call and its
+# status, field-named 400s, hidden secrets, /metrics, bearer token rules,
+# and a kill -9 in the middle of provisioning: acknowledged writes survive
+# and the database stays consistent.
+set -u
+: "${BIN:?}" "${SRC:?}" "${WORK:?}"
+PORT=18110
+PORT_TOKEN=18111
+REALM=ims.mnc001.mcc001.3gppnetwork.org
+API=http://127.0.0.1:$PORT/api/v1/subscribers
+IMPI1=001010000000001@$REALM
+rm -rf "$WORK" && mkdir -p "$WORK"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+}
+trap cleanup EXIT
+
+FAILS=0
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+ok() { echo "ok: $*"; }
+
+cat > "$WORK/hss.yaml" <<YAML
+log_level: info
+realm: $REALM
+db: $WORK/hss.db
+rest:
+  addr: 127.0.0.1
+  port: $PORT
+diameter:
+  listen:
+    port: 13900
+YAML
+
+HSS_PID=
+start_hss() { # config, log
+  "$BIN/ims-hss" -c "$1" >>"$2" 2>&1 &
+  HSS_PID=$!
+  PIDS+=("$HSS_PID")
+  local port; port=$(sed -n 's/^  port: //p' "$1" | head -1)
+  for _ in $(seq 1 50); do
+    if curl -s -m 1 -o /dev/null "http://127.0.0.1:$port/healthz"; then return 0; fi
+    kill -0 "$HSS_PID" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+
+# call METHOD URL [BODY-FILE|-] [extra curl args...]: sets CODE and BODY
+call() {
+  local m=$1 url=$2 data=${3:-}
+  shift 3 2>/dev/null || shift $#
+  local args=(-s -m 5 -o "$WORK/body" -w '%{http_code}' -X "$m" "$@")
+  if [ -n "$data" ]; then args+=(-H 'Content-Type: application/json' --data-binary "@$data"); fi
+  CODE=$(curl "${args[@]}" "$url")
+  BODY=$(cat "$WORK/body" 2>/dev/null)
+}
+expect() { # what code [body-substring]
+  if [ "$CODE" != "$2" ]; then fail "$1: got $CODE want $2: $BODY"; return; fi
+  if [ -n "${3:-}" ] && ! grep -qF -- "$3" <<<"$BODY"; then fail "$1: body lacks '$3': $BODY"; return; fi
+  ok "$1 ($CODE)"
+}
+sub_json() { # n -> file with the demo subscriber n (SPEC.md demo keys)
+  local n=$1 imsi; imsi=$(printf '0010100000%05d' "$n")
+  cat > "$WORK/sub$n.json" <<JSON
+{"impi": "$imsi@$REALM",
+ "impus": ["sip:$imsi@$REALM", "tel:+1555$(printf '%07d' "$n")"],
+ "auth": {"k": "465b5ce8b199b49faa5f0a2ee238a6bc", "op": "cdc202d5123e20f62b6d676ac72cb318",
+          "amf": "8000", "sqn": "000000000000", "password": "secret"},
+ "ifcs": [{"priority": 10,
+           "trigger": {"cnf": false, "spt": [{"group": 0, "method": "INVITE"},
+                                             {"group": 0, "session_case": "ORIGINATING"}]},
+           "application_server": {"server_name": "sip:as1.$REALM:5090",
+                                  "default_handling": "SESSION_CONTINUED"}}]}
+JSON
+  echo "$WORK/sub$n.json"
+}
+
+start_hss "$WORK/hss.yaml" "$WORK/hss.log" || { cat "$WORK/hss.log"; echo "FAIL: ims-hss did not start"; exit 1; }
+
+# --- create, duplicate, validation -----------------------------------------
+call POST "$API" "$(sub_json 1)"
+expect "POST creates" 201 "\"impi\":\"$IMPI1\""
+grep -q '"k"' <<<"$BODY" && fail "POST answer shows the key"
+call POST "$API" "$WORK/sub1.json"
+expect "POST duplicate" 409 '"error":"impi: '
+sed 's/"465b5ce8b199b49faa5f0a2ee238a6bc"/"465b"/' "$WORK/sub1.json" | sed 's/000000001@/000000099@/g; s/+15550000001/+15550000099/' > "$WORK/badk.json"
+call POST "$API" "$WORK/badk.json"
+expect "POST bad key names auth.k" 400 '"error":"auth.k: must be 32 hex digits"'
+sed 's/"ORIGINATING"/"SIDEWAYS"/; s/000000001@/000000098@/g; s/+15550000001/+15550000098/' "$WORK/sub1.json" > "$WORK/badsc.json"
+call POST "$API" "$WORK/badsc.json"
+expect "POST bad session case names the field" 400 '"error":"ifcs[0].trigger.spt[1].session_case: unknown value'
+printf '{"impi": "x@%s", "impus": ["sip:x@%s"], "auth": {"k": "465b5ce8b199b49faa5f0a2ee238a6bc", "op": "cdc202d5123e20f62b6d676ac72cb318"}, "ifcs": [{"priority": 1, "trigger": {"spt": [{"request_uri": "(unclosed"}]}, "application_server": {"server_name": "sip:as"}}]}' "$REALM" "$REALM" > "$WORK/badre.json"
+call POST "$API" "$WORK/badre.json"
+expect "POST bad regex" 400 'ifcs[0].trigger.spt[0].request_uri: invalid regular expression'
+printf '{"impi": "y@%s", "impus": ["sip:001010000000001@%s"], "auth": {"k": "465b5ce8b199b49faa5f0a2ee238a6bc", "opc": "cd63cb71954a9f4e48a5994e37a02baf"}}' "$REALM" "$REALM" > "$WORK/taken.json"
+call POST "$API" "$WORK/taken.json"
+expect "POST with another subscriber's impu" 409 '"error":"impus[0]: '
+printf '{"impi": ' > "$WORK/trunc.json"
+call POST "$API" "$WORK/trunc.json"
+expect "POST broken JSON" 400 '"error":"body: invalid JSON'
+
+# --- reads ------------------------------------------------------------------
+call GET "$API/$IMPI1" ""
+expect "GET one" 200 '"has_password":true'
+grep -q '465b5ce8' <<<"$BODY" && fail "GET shows K without ?secrets=1"
+grep -q '"secret"' <<<"$BODY" && fail "GET shows the password without ?secrets=1"
+call GET "$API/$IMPI1?secrets=1" ""
+expect "GET one with secrets" 200 '"k":"465b5ce8b199b49faa5f0a2ee238a6bc"'
+grep -q '"password":"secret"' <<<"$BODY" || fail "secrets=1 lacks the password"
+call GET "$API/nobody@$REALM" ""
+expect "GET unknown" 404 '"error":"impi: '
+call GET "$API/$IMPI1/registration" ""
+expect "GET registration" 200 '"state":"NOT_REGISTERED"'
+grep -qF "\"tel:+15550000001\"" <<<"$BODY" || fail "registration lacks the impus"
+call GET "$API/nobody@$REALM/registration" ""
+expect "GET registration unknown" 404
+
+# --- kill -9 in the middle of provisioning -------------------------------------
+for n in $(seq 2 20); do
+  call POST "$API" "$(sub_json "$n")"
+  [ "$CODE" = 201 ] || fail "POST sub $n: $CODE $BODY"
+done
+# more writes in flight while the process dies; only the acknowledged count
+( for n in $(seq 21 60); do
+    c=$(curl -s -m 2 -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+        --data-binary "@$(sub_json "$n")" "$API")
+    [ "$c" = 201 ] && echo "$n" >> "$WORK/acked"
+  done ) &
+WRITER=$!
+sleep 0.3
+kill -9 "$HSS_PID"; wait "$HSS_PID" 2>/dev/null
+wait "$WRITER" 2>/dev/null
+ACKED=$(( 20 + $(wc -l < "$WORK/acked" 2>/dev/null || echo 0) ))
+INTEG=$(sqlite3 "$WORK/hss.db" 'PRAGMA integrity_check;' 2>&1)
+[ "$INTEG" = ok ] && ok "integrity_check after kill -9" || fail "integrity_check: $INTEG"
+start_hss "$WORK/hss.yaml" "$WORK/hss.log" || { tail "$WORK/hss.log"; fail "restart after kill -9"; exit 1; }
+call GET "$API?offset=0&limit=1000" ""
+TOTAL=$(grep -o '"total":[0-9]*' <<<"$BODY" | cut -d: -f2)
+if [ -n "$TOTAL" ] && [ "$TOTAL" -ge "$ACKED" ]; then ok "acknowledged writes survived ($TOTAL >= $ACKED)"; else fail "after restart total=$TOTAL acked=$ACKED"; fi
+for n in $(cat "$WORK/acked" 2>/dev/null) 1 2 20; do
+  call GET "$API/$(printf '0010100000%05d' "$n")@$REALM" ""
+  [ "$CODE" = 200 ] || fail "acknowledged subscriber $n lost after kill -9 ($CODE)"
+done
+# every subscriber kept its identities (no half-written record)
+ORPHANS=$(sqlite3 "$WORK/hss.db" 'SELECT count(*) FROM subscriber s WHERE NOT EXISTS (SELECT 1 FROM impu u WHERE u.sub_id = s.id);')
+[ "$ORPHANS" = 0 ] && ok "no subscriber without identities" || fail "$ORPHANS subscribers without identities"
+
+# --- pages --------------------------------------------------------------------
+call GET "$API?offset=1&limit=5" ""
+expect "GET page" 200 '"offset":1,"limit":5'
+[ "$(grep -o '"impi":' <<<"$BODY" | wc -l)" = 5 ] || fail "page does not hold 5 records"
+grep -q '"k":' <<<"$BODY" && fail "list shows keys"
+call GET "$API?limit=abc" ""
+expect "GET page bad limit" 400 '"error":"limit: '
+
+# --- replace, delete ----------------------------------------------------------
+sed 's/"tel:+15550000001"/"tel:+15550000101"/; s/"priority": 10/"priority": 5/' "$WORK/sub1.json" | sed 's/"sqn": "000000000000", //' > "$WORK/put1.json"
+call PUT "$API/$IMPI1" "$WORK/put1.json"
+expect "PUT replaces" 200 '"tel:+15550000101"'
+grep -q '"priority":5' <<<"$BODY" || fail "PUT did not replace the iFCs"
+call GET "$API/$IMPI1/registration" ""
+grep -qF '"tel:+15550000001"' <<<"$BODY" && fail "old impu still listed after PUT"
+call PUT "$API/other@$REALM" "$WORK/put1.json"
+expect "PUT impi mismatch" 400 '"error":"impi: '
+sed "s/$IMPI1/ghost@$REALM/; s/000000001@/ghost@/g; s/+15550000101/+19999/" "$WORK/put1.json" > "$WORK/ghost.json"
+call PUT "$API/ghost@$REALM" "$WORK/ghost.json"
+expect "PUT unknown" 404
+call DELETE "$API/$IMPI1" ""
+expect "DELETE" 204
+call DELETE "$API/$IMPI1" ""
+expect "DELETE again" 404
+call GET "$API/$IMPI1" ""
+expect "GET deleted" 404
+call PATCH "$API/$IMPI1" ""
+expect "PATCH not allowed" 405
+
+# --- metrics, health ----------------------------------------------------------
+call GET "http://127.0.0.1:$PORT/metrics" ""
+expect "metrics" 200 'hss_rest_requests_total{method="DELETE",code="204"} 1'
+grep -q '^hss_subscribers ' <<<"$BODY" || fail "metrics lacks hss_subscribers"
+call GET "http://127.0.0.1:$PORT/healthz" ""
+expect "healthz" 200
+
+# --- bearer token ---------------------------------------------------------------
+cat > "$WORK/open.yaml" <<YAML
+db: $WORK/open.db
+rest:
+  addr: 0.0.0.0
+  port: $PORT_TOKEN
+YAML
+OUT=$("$BIN/ims-hss" -c "$WORK/open.yaml" -t 2>&1); RC=$?
+if [ $RC -ne 0 ] && grep -q 'rest.api_token' <<<"$OUT"; then ok "non-loopback bind without token refused: $OUT"; else fail "non-loopback without token: rc=$RC $OUT"; fi
+printf '  api_token: s3cret-token\n' >> "$WORK/open.yaml"
+start_hss "$WORK/open.yaml" "$WORK/open.log" || { cat "$WORK/open.log"; fail "token config did not start"; exit 1; }
+TAPI=http://127.0.0.1:$PORT_TOKEN/api/v1/subscribers
+call GET "$TAPI" ""
+expect "no token" 401
+call GET "$TAPI" "" -H 'Authorization: Bearer wrong'
+expect "wrong token" 401
+call GET "$TAPI" "" -H 'Authorization: Bearer s3cret-token'
+expect "right token" 200 '"total":0'
+
+# --- clean stop -------------------------------------------------------------------
+kill -TERM "$HSS_PID"
+for _ in $(seq 1 50); do kill -0 "$HSS_PID" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$HSS_PID" 2>/dev/null && fail "ims-hss did not stop on SIGTERM"
+wait "$HSS_PID"; RC=$?
+[ $RC = 0 ] && ok "SIGTERM exit 0" || fail "SIGTERM exit $RC"
+
+if [ $FAILS -ne 0 ]; then
+  echo "--- hss.log"; tail -40 "$WORK/hss.log"
+  echo "$FAILS check(s) failed"; exit 1
+fi
+echo "all checks passed"
