@@ -333,13 +333,19 @@ static int parse_ifc(pctx_t *c, const xmlNode *x, scscf_ifc_t *f)
 	return 0;
 }
 
-static int cmp_ifc(const void *a, const void *b)
+/* Stable insertion sort by Priority (n <= SCSCF_PROFILE_MAX_IFC): equal
+ * priorities keep their document order. */
+static void sort_ifcs(scscf_ifc_t *v, unsigned n)
 {
-	const scscf_ifc_t *x = a, *y = b;
-	if (x->priority != y->priority)
-		return x->priority < y->priority ? -1 : 1;
-	/* qsort is not stable: fall back to document order (address). */
-	return x < y ? -1 : x > y;
+	for (unsigned i = 1; i < n; i++) {
+		scscf_ifc_t x = v[i];
+		unsigned j = i;
+		while (j > 0 && v[j - 1].priority > x.priority) {
+			v[j] = v[j - 1];
+			j--;
+		}
+		v[j] = x;
+	}
 }
 
 static int parse_service_profile(pctx_t *c, const xmlNode *x, unsigned spi,
@@ -378,8 +384,7 @@ static int parse_service_profile(pctx_t *c, const xmlNode *x, unsigned spi,
 		}
 	}
 	/* TS 29.228 Annex B.2.2: lower Priority value = evaluated first. */
-	if (sp->n_ifcs > 1)
-		qsort(sp->ifcs, sp->n_ifcs, sizeof(scscf_ifc_t), cmp_ifc);
+	sort_ifcs(sp->ifcs, sp->n_ifcs);
 	return 0;
 }
 
