@@ -192,6 +192,9 @@ int ims_app_main(int argc, char **argv, const ims_app_desc_t *d)
 	int status = 1;
 	ims_http_server_t *http = NULL;
 	int started = 0;
+	/* from here a SIGTERM stays pending until sigwait, so a daemon thread
+	 * may ask for a stop even while start() is still running */
+	atomic_store(&app_running, 1);
 	if (d->start) {
 		err[0] = '\0';
 		int rc = d->start(ctx, err, sizeof(err));
@@ -216,12 +219,11 @@ int ims_app_main(int argc, char **argv, const ims_app_desc_t *d)
 	}
 	LOG_INFO("app", "app.started name=%s version=%s config=%s", d->name, IMS_VERSION,
 		 ims_cfg_name(cfg)[0] ? ims_cfg_name(cfg) : "(none)");
-	atomic_store(&app_running, 1);
 	int sig = wait_for_stop(&set);
-	atomic_store(&app_running, 0);
 	LOG_INFO("app", "app.stopping name=%s signal=%s", d->name, sig == SIGINT ? "SIGINT" : "SIGTERM");
 	status = 0;
 out:
+	atomic_store(&app_running, 0);
 	ims_http_stop(http);
 	if (started && d->stop)
 		d->stop(ctx);

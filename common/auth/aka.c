@@ -1,6 +1,6 @@
 /* UMTS AKA vectors and resynchronisation, TS 33.102 §6.3. */
 #include "auth/aka.h"
-#include "auth/milenage.h"
+#include "auth/milenage-int.h"
 #include "base/ims_err.h"
 
 #include <string.h>
@@ -11,10 +11,14 @@ int aka_vector_make(const uint8_t k[16], const uint8_t opc[16], const uint8_t am
 		    const uint8_t sqn[6], const uint8_t rand[16], aka_vector_t *out)
 {
 	uint8_t mac_a[8], ak[6];
-	int rc = milenage_f1(k, opc, rand, sqn, amf, mac_a, NULL);
+	milenage__kernel_t kr;
+	int rc = milenage__kernel_init(&kr, k);
 	if (rc)
 		return rc;
-	rc = milenage_f2345(k, opc, rand, out->xres, out->ck, out->ik, ak, NULL);
+	rc = milenage__f1(&kr, opc, rand, sqn, amf, mac_a, NULL);
+	if (!rc)
+		rc = milenage__f2345(&kr, opc, rand, out->xres, out->ck, out->ik, ak, NULL);
+	milenage__kernel_done(&kr);
 	if (rc)
 		return rc;
 	memcpy(out->rand, rand, 16);
@@ -33,12 +37,17 @@ int aka_auts_check(const uint8_t k[16], const uint8_t opc[16], const uint8_t ran
 	/* TS 33.102 §6.3.3: the dummy AMF* in the resync MAC is all zero */
 	static const uint8_t amf_star[2] = { 0, 0 };
 	uint8_t ak_star[6], sqn[6], mac_s[8];
-	int rc = milenage_f2345(k, opc, rand, NULL, NULL, NULL, NULL, ak_star);
+	milenage__kernel_t kr;
+	int rc = milenage__kernel_init(&kr, k);
 	if (rc)
 		return rc;
-	for (int i = 0; i < 6; i++)
-		sqn[i] = auts[i] ^ ak_star[i];
-	rc = milenage_f1(k, opc, rand, sqn, amf_star, NULL, mac_s);
+	rc = milenage__f2345(&kr, opc, rand, NULL, NULL, NULL, NULL, ak_star);
+	if (!rc) {
+		for (int i = 0; i < 6; i++)
+			sqn[i] = auts[i] ^ ak_star[i];
+		rc = milenage__f1(&kr, opc, rand, sqn, amf_star, NULL, mac_s);
+	}
+	milenage__kernel_done(&kr);
 	if (rc)
 		return rc;
 	if (CRYPTO_memcmp(mac_s, auts + 6, 8) != 0)
@@ -75,14 +84,19 @@ int aka_ue_answer(const uint8_t k[16], const uint8_t opc[16], const uint8_t rand
 		  uint8_t *sqn_out)
 {
 	uint8_t ak[6], sqn[6], xmac[8];
-	int rc = milenage_f2345(k, opc, rand, res, ck, ik, ak, NULL);
+	milenage__kernel_t kr;
+	int rc = milenage__kernel_init(&kr, k);
 	if (rc)
 		return rc;
-	/* TS 33.102 §6.3.3: the USIM recovers SQN = (SQN xor AK) xor AK and
-	 * checks XMAC = f1(SQN || RAND || AMF) against the MAC in AUTN */
-	for (int i = 0; i < 6; i++)
-		sqn[i] = autn[i] ^ ak[i];
-	rc = milenage_f1(k, opc, rand, sqn, autn + 6, xmac, NULL);
+	rc = milenage__f2345(&kr, opc, rand, res, ck, ik, ak, NULL);
+	if (!rc) {
+		/* TS 33.102 §6.3.3: the USIM recovers SQN = (SQN xor AK) xor AK
+		 * and checks XMAC = f1(SQN || RAND || AMF) against AUTN's MAC */
+		for (int i = 0; i < 6; i++)
+			sqn[i] = autn[i] ^ ak[i];
+		rc = milenage__f1(&kr, opc, rand, sqn, autn + 6, xmac, NULL);
+	}
+	milenage__kernel_done(&kr);
 	if (rc)
 		return rc;
 	if (CRYPTO_memcmp(xmac, autn + 8, 8) != 0)
@@ -97,10 +111,14 @@ int aka_auts_make(const uint8_t k[16], const uint8_t opc[16], const uint8_t rand
 {
 	static const uint8_t amf_star[2] = { 0, 0 };
 	uint8_t ak_star[6];
-	int rc = milenage_f2345(k, opc, rand, NULL, NULL, NULL, NULL, ak_star);
+	milenage__kernel_t kr;
+	int rc = milenage__kernel_init(&kr, k);
 	if (rc)
 		return rc;
-	rc = milenage_f1(k, opc, rand, sqn_ms, amf_star, NULL, auts + 6);
+	rc = milenage__f2345(&kr, opc, rand, NULL, NULL, NULL, NULL, ak_star);
+	if (!rc)
+		rc = milenage__f1(&kr, opc, rand, sqn_ms, amf_star, NULL, auts + 6);
+	milenage__kernel_done(&kr);
 	if (rc)
 		return rc;
 	for (int i = 0; i < 6; i++)

@@ -1,16 +1,16 @@
 /* Milenage, TS 35.206 §4.1, with AES-128 as the kernel function E. */
 #include "auth/milenage.h"
+#include "auth/milenage-int.h"
 #include "base/ims_err.h"
 
 #include <string.h>
 #include <openssl/evp.h>
 
-/* One AES-128-ECB key schedule, built once per public call. */
-typedef struct {
-	EVP_CIPHER_CTX *ctx;
-} kernel_t;
+/* One AES-128-ECB key schedule, built once per public call (or once per
+ * AKA vector through milenage-int.h). */
+typedef milenage__kernel_t kernel_t;
 
-static int kernel_init(kernel_t *kr, const uint8_t k[16])
+int milenage__kernel_init(kernel_t *kr, const uint8_t k[16])
 {
 	kr->ctx = EVP_CIPHER_CTX_new();
 	if (!kr->ctx)
@@ -24,7 +24,7 @@ static int kernel_init(kernel_t *kr, const uint8_t k[16])
 	return 0;
 }
 
-static void kernel_done(kernel_t *kr)
+void milenage__kernel_done(kernel_t *kr)
 {
 	EVP_CIPHER_CTX_free(kr->ctx);
 	kr->ctx = NULL;
@@ -70,12 +70,12 @@ static int out_n(kernel_t *kr, const uint8_t opc[16], const uint8_t temp[16], in
 int milenage_opc(const uint8_t k[16], const uint8_t op[16], uint8_t opc[16])
 {
 	kernel_t kr;
-	int rc = kernel_init(&kr, k);
+	int rc = milenage__kernel_init(&kr, k);
 	if (rc)
 		return rc;
 	uint8_t e[16];
 	rc = kernel_enc(&kr, op, e);
-	kernel_done(&kr);
+	milenage__kernel_done(&kr);
 	if (rc)
 		return rc;
 	for (int i = 0; i < 16; i++)
@@ -83,17 +83,13 @@ int milenage_opc(const uint8_t k[16], const uint8_t op[16], uint8_t opc[16])
 	return 0;
 }
 
-int milenage_f1(const uint8_t k[16], const uint8_t opc[16], const uint8_t rand[16],
-		const uint8_t sqn[6], const uint8_t amf[2], uint8_t mac_a[8], uint8_t mac_s[8])
+int milenage__f1(kernel_t *kr, const uint8_t opc[16], const uint8_t rand[16],
+		 const uint8_t sqn[6], const uint8_t amf[2], uint8_t mac_a[8], uint8_t mac_s[8])
 {
-	kernel_t kr;
-	int rc = kernel_init(&kr, k);
+	uint8_t temp[16], in1[16], x[16], out1[16];
+	int rc = temp_of(kr, opc, rand, temp);
 	if (rc)
 		return rc;
-	uint8_t temp[16], in1[16], x[16], out1[16];
-	rc = temp_of(&kr, opc, rand, temp);
-	if (rc)
-		goto out;
 	/* IN1 = SQN || AMF || SQN || AMF */
 	memcpy(in1, sqn, 6);
 	memcpy(in1 + 6, amf, 2);
@@ -102,35 +98,41 @@ int milenage_f1(const uint8_t k[16], const uint8_t opc[16], const uint8_t rand[1
 	/* OUT1 = E[TEMP xor rot(IN1 xor OPc, r1) xor c1]K xor OPc, r1 = 64, c1 = 0 */
 	for (int i = 0; i < 16; i++)
 		x[i] = temp[i] ^ in1[(i + 8) % 16] ^ opc[(i + 8) % 16];
-	rc = kernel_enc(&kr, x, out1);
+	rc = kernel_enc(kr, x, out1);
 	if (rc)
-		goto out;
+		return rc;
 	for (int i = 0; i < 16; i++)
 		out1[i] ^= opc[i];
 	if (mac_a)
 		memcpy(mac_a, out1, 8);
 	if (mac_s)
 		memcpy(mac_s, out1 + 8, 8);
-out:
-	kernel_done(&kr);
+	return 0;
+}
+
+int milenage_f1(const uint8_t k[16], const uint8_t opc[16], const uint8_t rand[16],
+		const uint8_t sqn[6], const uint8_t amf[2], uint8_t mac_a[8], uint8_t mac_s[8])
+{
+	kernel_t kr;
+	int rc = milenage__kernel_init(&kr, k);
+	if (rc)
+		return rc;
+	rc = milenage__f1(&kr, opc, rand, sqn, amf, mac_a, mac_s);
+	milenage__kernel_done(&kr);
 	return rc;
 }
 
-int milenage_f2345(const uint8_t k[16], const uint8_t opc[16], const uint8_t rand[16],
-		   uint8_t res[8], uint8_t ck[16], uint8_t ik[16], uint8_t ak[6],
-		   uint8_t ak_star[6])
+int milenage__f2345(kernel_t *kr, const uint8_t opc[16], const uint8_t rand[16],
+		    uint8_t res[8], uint8_t ck[16], uint8_t ik[16], uint8_t ak[6],
+		    uint8_t ak_star[6])
 {
-	kernel_t kr;
-	int rc = kernel_init(&kr, k);
-	if (rc)
-		return rc;
 	uint8_t temp[16], out[16];
-	rc = temp_of(&kr, opc, rand, temp);
+	int rc = temp_of(kr, opc, rand, temp);
 	if (rc)
 		goto out;
 	if (res || ak) {
 		/* f5 = OUT2[0..47], f2 = OUT2[64..127] */
-		rc = out_n(&kr, opc, temp, 0, 1, out);
+		rc = out_n(kr, opc, temp, 0, 1, out);
 		if (rc)
 			goto out;
 		if (ak)
@@ -139,22 +141,34 @@ int milenage_f2345(const uint8_t k[16], const uint8_t opc[16], const uint8_t ran
 			memcpy(res, out + 8, 8);
 	}
 	if (ck) {
-		rc = out_n(&kr, opc, temp, 4, 2, ck); /* f3 = OUT3 */
+		rc = out_n(kr, opc, temp, 4, 2, ck); /* f3 = OUT3 */
 		if (rc)
 			goto out;
 	}
 	if (ik) {
-		rc = out_n(&kr, opc, temp, 8, 4, ik); /* f4 = OUT4 */
+		rc = out_n(kr, opc, temp, 8, 4, ik); /* f4 = OUT4 */
 		if (rc)
 			goto out;
 	}
 	if (ak_star) {
-		rc = out_n(&kr, opc, temp, 12, 8, out); /* f5* = OUT5[0..47] */
+		rc = out_n(kr, opc, temp, 12, 8, out); /* f5* = OUT5[0..47] */
 		if (rc)
 			goto out;
 		memcpy(ak_star, out, 6);
 	}
 out:
-	kernel_done(&kr);
+	return rc;
+}
+
+int milenage_f2345(const uint8_t k[16], const uint8_t opc[16], const uint8_t rand[16],
+		   uint8_t res[8], uint8_t ck[16], uint8_t ik[16], uint8_t ak[6],
+		   uint8_t ak_star[6])
+{
+	kernel_t kr;
+	int rc = milenage__kernel_init(&kr, k);
+	if (rc)
+		return rc;
+	rc = milenage__f2345(&kr, opc, rand, res, ck, ik, ak, ak_star);
+	milenage__kernel_done(&kr);
 	return rc;
 }
