@@ -7,6 +7,7 @@
 #include "app/ims_app.h"
 #include "base/ims_err.h"
 #include "context.h"
+#include "cx-handler.h"
 #include "log/ims_log.h"
 #include "rest-handler.h"
 
@@ -26,6 +27,16 @@ static int hss_configure(ims_cfg_t *cfg, void **out, char *err, size_t errlen)
 	return 0;
 }
 
+/* REST first: it waits for running requests, which may still send RTR or
+ * PPR through the Cx side; then the Cx side (which frees ctx->cx). */
+static void hss_stop(void *p)
+{
+	hss_ctx_t *ctx = p;
+	hss_rest_stop(ctx);
+	if (ctx->cx_stop != NULL)
+		ctx->cx_stop(ctx);
+}
+
 static int hss_start(void *p, char *err, size_t errlen)
 {
 	hss_ctx_t *ctx = p;
@@ -34,10 +45,17 @@ static int hss_start(void *p, char *err, size_t errlen)
 	int rc = hss_ctx_open_store(ctx, err, errlen);
 	if (rc != 0)
 		return rc;
-	if ((rc = hss_rest_start(ctx, err, errlen)) != 0)
+	/* The Cx side installs its hooks (cx_start/stop, send_rtr/ppr). */
+	if ((rc = hss_cx_init(ctx)) != 0) {
+		snprintf(err, errlen, "out of memory");
 		return rc;
+	}
+	if ((rc = hss_rest_start(ctx, err, errlen)) != 0) {
+		hss_stop(ctx);
+		return rc;
+	}
 	if (ctx->cx_start != NULL && (rc = ctx->cx_start(ctx, err, errlen)) != 0) {
-		hss_rest_stop(ctx);
+		hss_stop(ctx);
 		return rc;
 	}
 	LOG_INFO("hss", "started realm=%s db=%s rest=%s:%d cx=%s", ctx->cfg.realm, ctx->cfg.db_path,
@@ -45,13 +63,6 @@ static int hss_start(void *p, char *err, size_t errlen)
 	return 0;
 }
 
-static void hss_stop(void *p)
-{
-	hss_ctx_t *ctx = p;
-	if (ctx->cx_stop != NULL)
-		ctx->cx_stop(ctx);
-	hss_rest_stop(ctx);
-}
 
 static void hss_destroy(void *p)
 {
