@@ -269,13 +269,15 @@ static void test_pai_default_when_ppi_not_registered(void **state)
 	sip_msg_t *m = parse_file(x, "invite.sip");
 	sip_hdr_t *ppi = sip_msg_hdr(m, SIP_HDR_P_PREFERRED_IDENTITY);
 	assert_int_equal(sip_msg_hdr_set_value(m, ppi, IMS_STR("<sip:boss@ims.mnc001.mcc001.3gppnetwork.org>")), 0);
+	pcscf_strip_untrusted(m);
 	pcscf_reg_t *reg = sample_reg(x->a);
 	ims_str_t asserted;
 	assert_int_equal(pcscf_assert_identity(m, reg, &asserted), 0);
 	assert_true(ims_str_eq_c(asserted, "sip:001010000000001@ims.mnc001.mcc001.3gppnetwork.org"));
 	char *txt = print(x, m);
 	assert_null(strstr(txt, "boss"));
-	assert_non_null(strstr(txt, "P-Asserted-Identity: <sip:001010000000001@ims.mnc001.mcc001.3gppnetwork.org>"));
+	if (!strstr(txt, "P-Asserted-Identity: <sip:001010000000001@ims.mnc001.mcc001.3gppnetwork.org>"))
+		fail_msg("%s", txt);
 }
 
 static void test_pai_default_without_ppi(void **state)
