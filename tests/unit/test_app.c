@@ -396,6 +396,27 @@ static void test_app_runs_until_sigterm(void **state)
 	assert_int_equal(http_get(19110, "/healthz", body, sizeof(body)), -1);
 }
 
+static void test_app_sigint_stops_too(void **state)
+{
+	(void)state;
+	child_t c;
+	spawn(&c, (const char *[]){ "-c", CFG("app_run.yaml"), NULL });
+	char body[256];
+	int st = -1;
+	for (int i = 0; i < 100 && st != 200; i++) {
+		st = http_get(19110, "/healthz", body, sizeof(body));
+		if (st != 200) {
+			struct timespec ts = { 0, 50000000L };
+			nanosleep(&ts, NULL);
+		}
+	}
+	assert_int_equal(st, 200);
+	kill(c.pid, SIGINT);
+	finish(&c);
+	assert_int_equal(c.status, 0);
+	assert_string_equal(c.out, "step configure\nstep start\nstep stop\nstep destroy\n");
+}
+
 static void test_app_request_stop_from_thread(void **state)
 {
 	(void)state;
@@ -416,6 +437,7 @@ int main(void)
 		cmocka_unit_test(test_app_start_failure_exits_1),
 		cmocka_unit_test(test_app_busy_http_port_names_it),
 		cmocka_unit_test(test_app_runs_until_sigterm),
+		cmocka_unit_test(test_app_sigint_stops_too),
 		cmocka_unit_test(test_app_request_stop_from_thread),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

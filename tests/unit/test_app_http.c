@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -53,7 +55,7 @@ static int http_raw(uint16_t port, const char *req, size_t len, reply_t *r)
 			break; /* the server may answer and close early (413) */
 		off += (size_t)w;
 	}
-	static char buf[16384];
+	char buf[16384];
 	size_t got = 0;
 	for (;;) {
 		ssize_t n = recv(fd, buf + got, sizeof(buf) - 1 - got, 0);
@@ -99,8 +101,8 @@ static int ready(void *ud, char *why, size_t whylen)
 /* Echoes what it saw as JSON; /api/missing is left unhandled. */
 static void handler(void *ud, const ims_http_req_t *req, ims_http_resp_t *resp)
 {
-	int *calls = ud;
-	(*calls)++;
+	atomic_int *calls = ud;
+	atomic_fetch_add(calls, 1);
 	if (strcmp(req->path, "/api/missing") == 0)
 		return;
 	const char *x = ims_http_req_query(req, "x");
@@ -120,7 +122,7 @@ static void handler(void *ud, const ims_http_req_t *req, ims_http_resp_t *resp)
 static void test_http_healthz_and_ready_hook(void **state)
 {
 	(void)state;
-	int calls = 0;
+	atomic_int calls = 0;
 	char err[200];
 	ims_http_opts_t o = { .addr = "127.0.0.1", .port = PORT_A, .handler = handler, .ud = &calls, .ready = ready };
 	ims_http_server_t *s = ims_http_start(&o, err, sizeof(err));
@@ -166,7 +168,7 @@ static void test_http_metrics_endpoint(void **state)
 static void test_http_handler_sees_method_query_headers_body(void **state)
 {
 	(void)state;
-	int calls = 0;
+	atomic_int calls = 0;
 	char err[200];
 	ims_http_opts_t o = { .addr = "127.0.0.1", .port = PORT_A, .handler = handler, .ud = &calls };
 	ims_http_server_t *s = ims_http_start(&o, err, sizeof(err));
@@ -214,7 +216,7 @@ static void test_http_handler_sees_method_query_headers_body(void **state)
 static void test_http_body_limit_413(void **state)
 {
 	(void)state;
-	int calls = 0;
+	atomic_int calls = 0;
 	char err[200];
 	ims_http_opts_t o = { .addr = "127.0.0.1", .port = PORT_A, .max_body = 100, .handler = handler, .ud = &calls };
 	ims_http_server_t *s = ims_http_start(&o, err, sizeof(err));
@@ -280,6 +282,64 @@ static void test_http_ephemeral_port(void **state)
 	ims_http_stop(NULL);
 }
 
+#define CLIENTS 4
+#define REQS 40
+
+static void *client(void *arg)
+{
+	long bad = 0;
+	(void)arg;
+	for (int i = 0; i < REQS; i++) {
+		reply_t r;
+		if (http_get(PORT_A, i % 2 ? "/healthz" : "/api/v1/things?x=1", &r) != 0 ||
+		    r.status != (i % 2 ? 200 : 201))
+			bad++;
+	}
+	return (void *)bad;
+}
+
+static void test_http_concurrent_clients(void **state)
+{
+	(void)state;
+	atomic_int calls = 0;
+	char err[200];
+	ims_http_opts_t o = { .addr = "127.0.0.1", .port = PORT_A, .threads = 3, .handler = handler, .ud = &calls };
+	ims_http_server_t *s = ims_http_start(&o, err, sizeof(err));
+	assert_non_null(s);
+	pthread_t th[CLIENTS];
+	for (int i = 0; i < CLIENTS; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, client, NULL), 0);
+	long bad = 0;
+	for (int i = 0; i < CLIENTS; i++) {
+		void *rv;
+		pthread_join(th[i], &rv);
+		bad += (long)rv;
+	}
+	assert_int_equal(bad, 0);
+	assert_int_equal(calls, CLIENTS * REQS / 2);
+	ims_http_stop(s);
+}
+
+static void test_http_keep_alive_two_requests(void **state)
+{
+	(void)state;
+	atomic_int calls = 0;
+	char err[200];
+	ims_http_opts_t o = { .addr = "127.0.0.1", .port = PORT_A, .handler = handler, .ud = &calls };
+	ims_http_server_t *s = ims_http_start(&o, err, sizeof(err));
+	assert_non_null(s);
+	static const char two[] = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+				  "GET /api/v1/a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	reply_t r;
+	assert_int_equal(http_raw(PORT_A, two, sizeof(two) - 1, &r), 0);
+	assert_int_equal(r.status, 200);
+	/* the second answer follows the first on the same connection */
+	assert_non_null(strstr(r.body, "HTTP/1.1 201"));
+	assert_non_null(strstr(r.body, "\"path\":\"/api/v1/a\""));
+	assert_int_equal(calls, 1);
+	ims_http_stop(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +349,8 @@ int main(void)
 		cmocka_unit_test(test_http_body_limit_413),
 		cmocka_unit_test(test_http_bind_failure_names_address),
 		cmocka_unit_test(test_http_ephemeral_port),
+		cmocka_unit_test(test_http_concurrent_clients),
+		cmocka_unit_test(test_http_keep_alive_two_requests),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -169,6 +169,23 @@ static void test_b64_strict_decode_errors(void **state)
 	assert_int_equal(ims_b64_encode((const uint8_t *)"foobar", 6, fit, 9, NULL), 0);
 }
 
+static void test_b64_random_roundtrip(void **state)
+{
+	(void)state;
+	uint8_t in[100], out[100];
+	char enc[IMS_B64_ENC_LEN(100) + 1];
+	for (size_t n = 0; n <= sizeof(in); n++) {
+		assert_int_equal(aka_random(in, n), 0);
+		size_t el, dl;
+		assert_int_equal(ims_b64_encode(in, n, enc, sizeof(enc), &el), 0);
+		assert_int_equal(el, IMS_B64_ENC_LEN(n));
+		assert_int_equal(ims_b64_decode(enc, el, out, sizeof(out), &dl), 0);
+		assert_int_equal(dl, n);
+		assert_memory_equal(in, out, n);
+		assert_true(IMS_B64_DEC_MAX(el) >= n);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -180,6 +197,7 @@ int main(void)
 		cmocka_unit_test(test_hex_roundtrip_and_strict_decode),
 		cmocka_unit_test(test_b64_rfc4648_vectors),
 		cmocka_unit_test(test_b64_strict_decode_errors),
+		cmocka_unit_test(test_b64_random_roundtrip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
