@@ -51,7 +51,8 @@ void hss_cfg_free(hss_cfg_t *cfg)
 
 const char *const hss_known_keys[] = {
 	"db", "realm", "rest.addr", "rest.port", "rest.api_token", "rest.threads",
-	"diameter.*", NULL
+	"diameter.identity", "diameter.realm", "diameter.listen.addr",
+	"diameter.listen.port", "diameter.conf", NULL
 };
 
 int hss_addr_is_loopback(const char *addr)

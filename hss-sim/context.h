@@ -69,7 +69,7 @@ void hss_cfg_free(hss_cfg_t *cfg);
 int hss_cfg_read(hss_cfg_t *cfg, ims_cfg_t *y, char *err, size_t errlen);
 
 /* The config keys ims-hss accepts besides the common ones (NULL-terminated;
- * "diameter.*" leaves the Diameter section to the Cx side). */
+ * the diameter.* keys are read here into hss_cfg_t for the Cx side). */
 extern const char *const hss_known_keys[];
 
 /* 1 when addr is a loopback address (127/8, ::1, "localhost"), else 0. */
