@@ -2,6 +2,7 @@
 #include "app/ims_app.h"
 #include "base/ims_err.h"
 #include "log/ims_log.h"
+#include "metrics/ims_metrics.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -217,6 +218,11 @@ int ims_app_main(int argc, char **argv, const ims_app_desc_t *d)
 			goto out;
 		}
 	}
+	ims_gauge_set(ims_metrics_gauge2("ims_build_info", "Daemon name and version (always 1)",
+					 "daemon", d->name, "version", IMS_VERSION), 1);
+	ims_gauge_set(ims_metrics_gauge("process_start_time_seconds",
+					"Start time of the process since the Unix epoch", NULL, NULL),
+		      (int64_t)time(NULL));
 	LOG_INFO("app", "app.started name=%s version=%s config=%s", d->name, IMS_VERSION,
 		 ims_cfg_name(cfg)[0] ? ims_cfg_name(cfg) : "(none)");
 	int sig = wait_for_stop(&set);

@@ -27,6 +27,7 @@ struct ims_http_server {
 	struct MHD_Daemon *mhd;
 	ims_http_opts_t opts;
 	uint16_t port;
+	ims_counter_t *responses[5]; /* http_responses_total by class 1xx..5xx */
 };
 
 /* Per-request state, from the first access callback to "completed". */
@@ -132,8 +133,11 @@ static void resp_clear(ims_http_resp_t *resp)
 
 /* Hands resp to MHD (the body buffer moves into the MHD response) and
  * clears it. */
-static enum MHD_Result send_resp(struct MHD_Connection *conn, ims_http_resp_t *resp)
+static enum MHD_Result send_resp(ims_http_server_t *srv, struct MHD_Connection *conn,
+				 ims_http_resp_t *resp)
 {
+	if (resp->status >= 100 && resp->status <= 599)
+		ims_counter_inc(srv->responses[resp->status / 100 - 1]);
 	struct MHD_Response *r;
 	if (resp->body_len) {
 		r = MHD_create_response_from_buffer(resp->body_len, resp->body, MHD_RESPMEM_MUST_FREE);
@@ -157,12 +161,13 @@ static enum MHD_Result send_resp(struct MHD_Connection *conn, ims_http_resp_t *r
 	return rc;
 }
 
-static enum MHD_Result send_text(struct MHD_Connection *conn, int status, const char *text)
+static enum MHD_Result send_text(ims_http_server_t *srv, struct MHD_Connection *conn, int status,
+				 const char *text)
 {
 	ims_http_resp_t resp = { 0 };
 	if (ims_http_resp_set(&resp, status, "text/plain", text, strlen(text)))
 		return MHD_NO;
-	return send_resp(conn, &resp);
+	return send_resp(srv, conn, &resp);
 }
 
 /* ---- request accessors ---- */
@@ -217,23 +222,23 @@ static enum MHD_Result builtin_healthz(ims_http_server_t *srv, struct MHD_Connec
 			if (ims_http_resp_printf(&resp, 503, "text/plain", "not ready: %s\n",
 						 why[0] ? why : "starting"))
 				return MHD_NO;
-			return send_resp(conn, &resp);
+			return send_resp(srv, conn, &resp);
 		}
 	}
-	return send_text(conn, 200, "ok\n");
+	return send_text(srv, conn, 200, "ok\n");
 }
 
-static enum MHD_Result builtin_metrics(struct MHD_Connection *conn)
+static enum MHD_Result builtin_metrics(ims_http_server_t *srv, struct MHD_Connection *conn)
 {
 	char *text;
 	size_t len;
 	if (ims_metrics_render(&text, &len))
-		return send_text(conn, 500, "out of memory\n");
+		return send_text(srv, conn, 500, "out of memory\n");
 	ims_http_resp_t resp = { .status = 200,
 				 .content_type = "text/plain; version=0.0.4; charset=utf-8",
 				 .body = text,
 				 .body_len = len };
-	return send_resp(conn, &resp);
+	return send_resp(srv, conn, &resp);
 }
 
 static enum MHD_Result dispatch(ims_http_server_t *srv, req_ctx_t *c, const char *method,
@@ -241,11 +246,11 @@ static enum MHD_Result dispatch(ims_http_server_t *srv, req_ctx_t *c, const char
 {
 	int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 	if (strcmp(url, "/healthz") == 0)
-		return is_get ? builtin_healthz(srv, c->conn) : send_text(c->conn, 405, "method not allowed\n");
+		return is_get ? builtin_healthz(srv, c->conn) : send_text(srv, c->conn, 405, "method not allowed\n");
 	if (strcmp(url, "/metrics") == 0)
-		return is_get ? builtin_metrics(c->conn) : send_text(c->conn, 405, "method not allowed\n");
+		return is_get ? builtin_metrics(srv, c->conn) : send_text(srv, c->conn, 405, "method not allowed\n");
 	if (!srv->opts.handler)
-		return send_text(c->conn, 404, "not found\n");
+		return send_text(srv, c->conn, 404, "not found\n");
 	c->pub.method = method;
 	c->pub.path = url;
 	c->pub.body = c->body ? c->body : "";
@@ -254,14 +259,14 @@ static enum MHD_Result dispatch(ims_http_server_t *srv, req_ctx_t *c, const char
 	srv->opts.handler(srv->opts.ud, &c->pub, &resp);
 	if (resp.status == 0) {
 		resp_clear(&resp);
-		return send_text(c->conn, 404, "not found\n");
+		return send_text(srv, c->conn, 404, "not found\n");
 	}
 	if (resp.status < 100 || resp.status > 599) {
 		LOG_ERROR("http", "handler.bad_status status=%d path=%s", resp.status, url);
 		resp_clear(&resp);
-		return send_text(c->conn, 500, "internal error\n");
+		return send_text(srv, c->conn, 500, "internal error\n");
 	}
-	return send_resp(c->conn, &resp);
+	return send_resp(srv, c->conn, &resp);
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
@@ -298,7 +303,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 			unsigned long long n = strtoull(cl, &end, 10);
 			if (errno || *end || n > srv->opts.max_body) {
 				c->answered = 1;
-				return send_text(conn, 413, "request body too large\n");
+				return send_text(srv, conn, 413, "request body too large\n");
 			}
 		}
 		return MHD_YES;
@@ -334,7 +339,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		return MHD_YES;
 	c->answered = 1;
 	if (c->too_big)
-		return send_text(conn, 413, "request body too large\n");
+		return send_text(srv, conn, 413, "request body too large\n");
 	return dispatch(srv, c, method, url);
 }
 
@@ -426,6 +431,11 @@ ims_http_server_t *ims_http_start(const ims_http_opts_t *opts, char *err, size_t
 		srv->opts.max_body = DEFAULT_MAX_BODY;
 	if (!srv->opts.threads)
 		srv->opts.threads = 2;
+	static const char *const classes[5] = { "1xx", "2xx", "3xx", "4xx", "5xx" };
+	for (int i = 0; i < 5; i++)
+		srv->responses[i] = ims_metrics_counter("http_responses_total",
+							"HTTP responses sent, by status class",
+							"class", classes[i]);
 	int fd = open_listener(srv->opts.addr, opts->port, &srv->port, err, errlen);
 	if (fd < 0) {
 		free(srv);

@@ -385,6 +385,10 @@ static void test_app_runs_until_sigterm(void **state)
 	assert_string_equal(body, "hi there\n");
 	assert_int_equal(http_get(19110, "/nothing", body, sizeof(body)), 404);
 	assert_int_equal(http_get(19110, "/metrics", body, sizeof(body)), 200);
+	assert_non_null(strstr(body, "ims_build_info{daemon=\"ims-fake\",version=\"" IMS_VERSION "\"} 1\n"));
+	assert_non_null(strstr(body, "# TYPE process_start_time_seconds gauge\n"));
+	assert_non_null(strstr(body, "http_responses_total{class=\"2xx\"} "));
+	assert_non_null(strstr(body, "http_responses_total{class=\"4xx\"} 1\n")); /* the /nothing above */
 	/* SIGHUP is ignored, SIGTERM stops */
 	kill(c.pid, SIGHUP);
 	assert_int_equal(http_get(19110, "/healthz", body, sizeof(body)), 200);
