@@ -8,9 +8,11 @@
  * that file exists, else an empty config), apply the common keys
  * (log_level, http.*), call configure(); with -t print "config OK" and
  * exit 0. Otherwise block SIGINT/SIGTERM/SIGHUP in every thread (the mask
- * is set before start so threads inherit it), ignore SIGPIPE, start the
- * HTTP listener, call start(), wait in the main thread for SIGINT or
- * SIGTERM, then stop the listener, call stop() and destroy(), exit 0.
+ * is set before start so threads inherit it), ignore SIGPIPE, call
+ * start(), then start the HTTP listener (so its handler never sees a
+ * half-started daemon), wait in the main thread for SIGINT or SIGTERM
+ * (SIGHUP is logged and ignored), then stop the listener, call stop()
+ * and destroy(), exit 0.
  * Any failure prints ONE line "<name>: <reason>" on stderr (naming the
  * key or address:port) and exits 1.
  *
@@ -21,7 +23,12 @@
  *   http.port   0..65535, 0 = no listener (default desc->default_http_port)
  *   http.max_body  bytes, request body limit (default 1048576)
  * The daemon's configure() reads its own keys. If desc->known_keys is
- * set, any key that is neither common nor listed there is rejected. */
+ * set, any key that is neither common nor listed there is rejected. The
+ * common keys are also registered with ims_cfg_also_known(), so a daemon
+ * that calls ims_cfg_check_known() itself need not list them.
+ *
+ * /metrics always carries ims_build_info{daemon,version},
+ * process_start_time_seconds and http_responses_total{class}. */
 #ifndef IMS_APP_H
 #define IMS_APP_H
 

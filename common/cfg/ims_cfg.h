@@ -48,7 +48,9 @@ int ims_cfg_has(ims_cfg_t *cfg, const char *path);
 
 /* A string scalar. Missing key: *out = def, returns 0; def NULL makes the
  * key required (IMS_ECONFIG "path: required key is missing"). A map or a
- * list at path is IMS_ECONFIG. *out is owned by cfg. */
+ * list at path is IMS_ECONFIG. *out is owned by cfg (or by the
+ * environment, for an override). Every getter returns IMS_EINVAL for a
+ * malformed path ("a..b", "a[x]"), a programming error. */
 int ims_cfg_str(ims_cfg_t *cfg, const char *path, const char *def, const char **out /* out */);
 
 /* A decimal integer in min..max. Missing key: *out = def, returns 0.

@@ -9,9 +9,11 @@
  *   GET /healthz  200 "ok\n", or 503 "not ready: <why>\n" when the ready
  *                 hook says so.
  *   GET /metrics  the ims_metrics registry, text format 0.0.4.
- * Everything else goes to the handler (404 when there is none or it
- * leaves the status at 0). Request bodies above max_body get 413
- * without calling the handler. */
+ * Other methods on these two paths get 405. Everything else goes to the
+ * handler (404 when there is none or it leaves the status at 0; 500 when
+ * it sets a status outside 100..599). Request bodies above max_body get
+ * 413 without calling the handler. Answers are counted in
+ * http_responses_total{class="2xx"...}. */
 #ifndef IMS_HTTP_H
 #define IMS_HTTP_H
 
