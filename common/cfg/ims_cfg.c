@@ -21,6 +21,7 @@ struct node {
 	int line;           /* 1-based line in the file */
 	const char *key;    /* key when a mapping value */
 	const char *val;    /* scalar text */
+	int is_null;        /* plain "", "~" or "null": the key takes its default */
 	node_t *first, *last, *next;
 	int count;
 };
@@ -189,7 +190,14 @@ static node_t *parse_node(loader_t *l, yaml_event_t *ev, int depth)
 		if (!n)
 			return NULL;
 		n->val = dup_text(l, ev->data.scalar.value, ev->data.scalar.length, line);
-		return n->val ? n : NULL;
+		if (!n->val)
+			return NULL;
+		/* YAML 1.2 core schema nulls, only when unquoted */
+		if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+		    (!n->val[0] || strcmp(n->val, "~") == 0 || strcmp(n->val, "null") == 0 ||
+		     strcmp(n->val, "Null") == 0 || strcmp(n->val, "NULL") == 0))
+			n->is_null = 1;
+		return n;
 	}
 	case YAML_MAPPING_START_EVENT:
 	case YAML_SEQUENCE_START_EVENT:
@@ -466,7 +474,7 @@ static int scalar_at(ims_cfg_t *cfg, const char *path, const char **val, char *w
 		set_err(cfg, "%s: malformed configuration path", path ? path : "(null)");
 		return IMS_EINVAL;
 	}
-	if (!n)
+	if (!n || (n->type == N_SCALAR && n->is_null))
 		return 0;
 	if (n->type != N_SCALAR) {
 		set_err(cfg, "%s: expected a value, found %s (%s:%d)", path, type_name(n->type),

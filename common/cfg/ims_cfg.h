@@ -12,6 +12,9 @@
  * squeezed: "sip.port" -> IMS_CFG_SIP_PORT, "sip.listen[0].addr" ->
  * IMS_CFG_SIP_LISTEN_0_ADDR. Overrides apply to scalars only.
  *
+ * An unquoted empty value, "~" or "null" counts as absent (the getter's
+ * default applies); write "" for an empty string.
+ *
  * A loaded config is read-only and may be read from several threads,
  * except that the error text is per config (read it from the thread that
  * got the error). */

@@ -46,6 +46,16 @@ static void test_cfg_scalars_by_path(void **state)
 	assert_string_equal(s, "example.org");
 	assert_int_equal(ims_cfg_str(c, "name", "x", &s), 0);
 	assert_string_equal(s, "");
+	/* nulls take the default; a quoted "null" is a string */
+	assert_int_equal(ims_cfg_str(c, "unset_a", "dflt", &s), 0);
+	assert_string_equal(s, "dflt");
+	assert_int_equal(ims_cfg_int(c, "unset_b", 42, 0, 100, &n), 0);
+	assert_int_equal(n, 42);
+	assert_int_equal(ims_cfg_bool(c, "unset_c", 1, &b), 0);
+	assert_int_equal(b, 1);
+	assert_int_equal(ims_cfg_str(c, "unset_c", NULL, &s), IMS_ECONFIG);
+	assert_int_equal(ims_cfg_str(c, "quoted_null", "x", &s), 0);
+	assert_string_equal(s, "null");
 	assert_int_equal(ims_cfg_list_len(c, "sip.listen"), 2);
 	assert_int_equal(ims_cfg_list_len(c, "sip.domains"), 2);
 	assert_int_equal(ims_cfg_list_len(c, "empty_list"), 0);
@@ -153,12 +163,13 @@ static void test_cfg_unknown_key_rejected(void **state)
 	static const char *const all[] = { "log_level",        "sip.port",  "sip.timeout",
 					   "sip.tcp",          "sip.listen[].addr",
 					   "sip.listen[].port", "sip.domains[]", "http.*",
-					   "empty_map",        "empty_list", "name", NULL };
+					   "empty_map",        "empty_list", "name",
+					   "unset_a", "unset_b", "unset_c", "quoted_null", NULL };
 	c = load_ok(DATA("good.yaml"));
 	assert_int_equal(ims_cfg_check_known(c, all, err, sizeof(err)), 0);
 	/* without the wildcard http.port is unknown */
 	static const char *const partial[] = { "log_level", "sip.*", "empty_map", "empty_list",
-					       "name", NULL };
+					       "name", "unset_a", "unset_b", "unset_c", "quoted_null", NULL };
 	assert_int_equal(ims_cfg_check_known(c, partial, err, sizeof(err)), IMS_ECONFIG);
 	assert_non_null(strstr(err, "unknown key http.port"));
 	ims_cfg_free(c);
@@ -168,7 +179,8 @@ static void test_cfg_also_known_keys(void **state)
 {
 	(void)state;
 	static const char *const common[] = { "log_level", "http.*", NULL };
-	static const char *const mine[] = { "sip.*", "empty_map", "empty_list", "name", NULL };
+	static const char *const mine[] = { "sip.*", "empty_map", "empty_list", "name", "unset_a",
+					    "unset_b", "unset_c", "quoted_null", NULL };
 	ims_cfg_t *c = load_ok(DATA("good.yaml"));
 	char err[256];
 	assert_int_equal(ims_cfg_check_known(c, mine, err, sizeof(err)), IMS_ECONFIG);
