@@ -21,6 +21,7 @@ struct sip_proxy_ctx; /* common/sip/proxy: one request context (sip_proxy_ctx_t)
 struct scscf_reg_store;
 struct scscf_auth_table;
 struct scscf_cx;
+struct scscf_regevent;
 struct scscf_ctx;
 
 #define SCSCF_MAX_LISTENERS 8
@@ -70,15 +71,48 @@ typedef struct scscf_cfg {
 typedef int (*scscf_session_fn)(struct scscf_ctx *ctx, struct sip_proxy_ctx *req,
 				struct sip_msg *msg);
 
+struct sip_proxy_branch;
+
+/* Optional session-side hooks for responses on its branches and for a
+ * CANCELled INVITE (the proxy's on_response / on_cancel are routed here
+ * for every request the session side took). NULL = default processing. */
+typedef int (*scscf_session_rsp_fn)(struct scscf_ctx *ctx, struct sip_proxy_ctx *req,
+				    struct sip_proxy_branch *b, struct sip_msg *rsp);
+typedef void (*scscf_session_cancel_fn)(struct scscf_ctx *ctx, struct sip_proxy_ctx *req);
+
 typedef struct scscf_ctx {
 	scscf_cfg_t cfg;
-	ims_cfg_t *ycfg;                  /* not owned: the shared main frees it */
+	ims_cfg_t *ycfg;                  /* not owned: the shared main frees it; the
+					   * session side reads its own keys under
+					   * "session." from it */
 	struct sip_proxy *proxy;          /* set by start() */
 	struct scscf_reg_store *store;    /* registrations (reg-store.h) */
 	struct scscf_auth_table *auth;    /* open challenges (auth-nonce.h) */
-	struct scscf_cx *cx;              /* Cx client side (cx-client.h) */
+	struct scscf_cx *cx;              /* Cx client side (cx-build.h) */
+	struct scscf_regevent *regevent;  /* reg event subscriptions (regevent.h) */
 	scscf_session_fn on_session;      /* non-REGISTER, non-reg-event requests */
+	scscf_session_rsp_fn on_session_response;   /* may be NULL */
+	scscf_session_cancel_fn on_session_cancel;  /* may be NULL */
 	void *session;                    /* session side's own state (part 2) */
 } scscf_ctx_t;
+
+/* The daemon's life cycle for ims_app_main (common/app/ims_app.h):
+ * configure reads scscf.yaml (keys in scscf_known_keys, documented in
+ * docs/scscf.md) into a new context without opening anything; start opens
+ * the SQLite store (reloading every registration), starts Diameter (peer:
+ * the HSS; RTR/PPR handlers), the SIP proxy and the expiry timer; stop
+ * undoes start; destroy frees the context. ready is the /healthz hook (not
+ * ready while the HSS connection is down). Errors come back as IMS_E* with
+ * one line in err naming the key or address. */
+int scscf_configure(ims_cfg_t *cfg, void **ctx, char *err, size_t errlen);
+int scscf_start(void *ctx, char *err, size_t errlen);
+void scscf_stop(void *ctx);
+void scscf_destroy(void *ctx);
+int scscf_ready(void *ctx, char *why, size_t whylen);
+extern const char *const scscf_known_keys[];
+
+/* Wall-clock seconds: binding and subscription expiry times are absolute
+ * so they survive a restart. */
+int64_t scscf_now(void);
 
 #endif

@@ -1230,6 +1230,28 @@ int scscf_reg_store_set_unregistered(scscf_reg_store_t *st, ims_str_t impi, ims_
 	return rc;
 }
 
+int scscf_reg_store_find_impi(scscf_reg_store_t *st, ims_str_t impi, ims_arena_t *a,
+			      ims_str_t **impus)
+{
+	const reg_t *r;
+	size_t n = 0, k = 0;
+	int oom = 0;
+	*impus = NULL;
+	pthread_mutex_lock(&st->mu);
+	for (r = st->all; r; r = r->next_all)
+		n += ims_str_eq(impi, ims_str_cstr(r->impi));
+	if (n) {
+		*impus = ims_arena_zalloc(a, n * sizeof(**impus));
+		for (r = st->all; r && *impus; r = r->next_all)
+			if (ims_str_eq(impi, ims_str_cstr(r->impi)))
+				(*impus)[k++] = adup(a, r->impu, &oom);
+	}
+	pthread_mutex_unlock(&st->mu);
+	if (n && (!*impus || oom))
+		return IMS_ENOMEM;
+	return (int)k;
+}
+
 const char *scscf_contact_event_name(scscf_contact_event_t ev)
 {
 	switch (ev) {

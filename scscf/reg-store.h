@@ -176,6 +176,12 @@ int scscf_reg_store_set_unregistered(scscf_reg_store_t *st, ims_str_t impi, ims_
 				     const ims_str_t *impus, size_t n_impus,
 				     ims_str_t user_data, struct scscf_profile *profile);
 
+/* The key impus (scscf_reg_view_t.impu) of every registration of private
+ * identity impi, copied into a. Returns how many (0 when none), or
+ * IMS_ENOMEM. */
+int scscf_reg_store_find_impi(scscf_reg_store_t *st, ims_str_t impi, ims_arena_t *a,
+			      ims_str_t **impus /* out */);
+
 /* Names for logs and reginfo: "registered", "expired", ... */
 const char *scscf_contact_event_name(scscf_contact_event_t ev);
 const char *scscf_reg_state_name(scscf_reg_state_t s);
