@@ -64,11 +64,10 @@ static void cx_stop(hss_ctx_t *ctx)
 	hss_cx_t *cx = ctx->cx;
 	if (!cx)
 		return;
-	if (cx->started) {
-		cx_server_unregister_all();
-		cx_core_stop();
-		cx->started = 0;
-	}
+	/* also after a start that failed half-way */
+	cx_server_unregister_all();
+	cx_core_stop();
+	cx->started = 0;
 	pthread_mutex_destroy(&cx->mu);
 	free(cx->hosts);
 	free(cx);

@@ -81,12 +81,10 @@ static void on_expire(void *data, DiamId_t sentto, size_t len, struct msg **req)
 	finish(p, ans);
 }
 
-static int send_pending(const cx_req_t *req, unsigned timeout_ms, pending_t *p)
+static int send_msg(struct msg **pm, unsigned timeout_ms, pending_t *p)
 {
-	struct msg *m = NULL;
-	int ret = cx_req_encode(req, &m);
-	if (ret)
-		return ret;
+	struct msg *m = *pm;
+	*pm = NULL;
 	struct timespec ts;
 	unsigned ms = timeout_ms ? timeout_ms : cx_core_timeout_ms();
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -96,15 +94,23 @@ static int send_pending(const cx_req_t *req, unsigned timeout_ms, pending_t *p)
 		ts.tv_sec++;
 		ts.tv_nsec -= 1000000000L;
 	}
-	LOG_DEBUG("dia", "request.send cmd=%s user=%.*s", cx_cmd_name(req->cmd, 1),
-		  IMS_STR_FMT(req->user_name));
+	LOG_DEBUG("dia", "request.send cmd=%s", cx_cmd_name(p->cmd, 1));
 	if (fd_msg_send_timeout(&m, on_answer, p, on_expire, &ts)) {
 		if (m)
 			fd_msg_free(m);
-		LOG_WARN("dia", "request.send_failed cmd=%s", cx_cmd_name(req->cmd, 1));
+		LOG_WARN("dia", "request.send_failed cmd=%s", cx_cmd_name(p->cmd, 1));
 		return IMS_EUNREACH;
 	}
 	return 0;
+}
+
+static int send_pending(const cx_req_t *req, unsigned timeout_ms, pending_t *p)
+{
+	struct msg *m = NULL;
+	int ret = cx_req_encode(req, &m);
+	if (ret)
+		return ret;
+	return send_msg(&m, timeout_ms, p);
 }
 
 int cx_client_send(const cx_req_t *req, unsigned timeout_ms, cx_answer_cb_t cb, void *arg)
@@ -162,20 +168,32 @@ int cx_client_send_ppr(const cx_req_t *req, cx_answer_cb_t cb, void *arg)
 	return send_cmd(CX_CMD_PPR, req, cb, arg);
 }
 
-int cx_client_call(const cx_req_t *req, unsigned timeout_ms, ims_arena_t *arena, cx_answer_t *ans)
+/* Blocking core: exactly one of req / *m is given. */
+static int call(const cx_req_t *req, struct msg **m, unsigned timeout_ms, ims_arena_t *arena,
+		cx_answer_t *ans)
 {
-	if (!req || !arena || !ans)
-		return IMS_EINVAL;
+	struct msg_hdr *mh;
 	pending_t *p = calloc(1, sizeof *p);
-	if (!p)
+	if (!p) {
+		if (m && *m) {
+			fd_msg_free(*m);
+			*m = NULL;
+		}
 		return IMS_ENOMEM;
+	}
 	p->sync = 1;
 	p->arena = arena;
 	p->out = ans;
-	p->cmd = req->cmd;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
-	int ret = send_pending(req, timeout_ms, p);
+	int ret;
+	if (req) {
+		p->cmd = req->cmd;
+		ret = send_pending(req, timeout_ms, p);
+	} else {
+		p->cmd = fd_msg_hdr(*m, &mh) == 0 ? mh->msg_code : 0;
+		ret = send_msg(m, timeout_ms, p);
+	}
 	if (ret == 0) {
 		pthread_mutex_lock(&p->mu);
 		while (!p->done)
@@ -186,4 +204,23 @@ int cx_client_call(const cx_req_t *req, unsigned timeout_ms, ims_arena_t *arena,
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 	return ret;
+}
+
+int cx_client_call(const cx_req_t *req, unsigned timeout_ms, ims_arena_t *arena, cx_answer_t *ans)
+{
+	if (!req || !arena || !ans)
+		return IMS_EINVAL;
+	return call(req, NULL, timeout_ms, arena, ans);
+}
+
+int cx_client_call_msg(struct msg **m, unsigned timeout_ms, ims_arena_t *arena, cx_answer_t *ans)
+{
+	if (!m || !*m)
+		return IMS_EINVAL;
+	if (!arena || !ans) {
+		fd_msg_free(*m);
+		*m = NULL;
+		return IMS_EINVAL;
+	}
+	return call(NULL, m, timeout_ms, arena, ans);
 }

@@ -40,4 +40,10 @@ int cx_client_send_ppr(const cx_req_t *req, cx_answer_cb_t cb, void *arg);
 int cx_client_call(const cx_req_t *req, unsigned timeout_ms, ims_arena_t *arena,
 		   cx_answer_t *ans /* out */);
 
+/* As cx_client_call for a message built by the caller (cx_req_encode, then
+ * edited: tests drop or add AVPs this way). *m is consumed (NULL on
+ * return, whatever the outcome). */
+int cx_client_call_msg(struct msg **m, unsigned timeout_ms, ims_arena_t *arena,
+		       cx_answer_t *ans /* out */);
+
 #endif

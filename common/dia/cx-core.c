@@ -3,11 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <freeDiameter/freeDiameter-host.h>
@@ -34,12 +36,40 @@ static struct {
 	char conf_path[600], cert_path[600], key_path[600];
 } core;
 
+/* freeDiameter's own lines, at most FD_LOG_BURST a second: a peer sending
+ * garbage makes it dump whole messages line by line. */
+#define FD_LOG_BURST 40
+
 static void fd_logger(int level, const char *fmt, va_list ap)
 {
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	static time_t window;
+	static unsigned lines, dropped;
+	ims_log_level_t lvl = level >= FD_LOG_FATAL ? IMS_LOG_ERROR :
+			      level >= FD_LOG_ERROR ? IMS_LOG_WARN :
+			      level >= FD_LOG_NOTICE ? IMS_LOG_INFO : IMS_LOG_DEBUG;
+	if ((int)lvl < ims_log_current_level)
+		return;
+	unsigned report = 0;
+	int drop = 0;
+	time_t now = time(NULL);
+	pthread_mutex_lock(&mu);
+	if (now != window) {
+		report = dropped;
+		window = now;
+		lines = dropped = 0;
+	}
+	if (++lines > FD_LOG_BURST && lvl < IMS_LOG_ERROR) {
+		dropped++;
+		drop = 1;
+	}
+	pthread_mutex_unlock(&mu);
+	if (report)
+		LOG_WARN("fd", "log.suppressed lines=%u", report);
+	if (drop)
+		return;
 	char line[512];
 	vsnprintf(line, sizeof line, fmt, ap);
-	ims_log_level_t lvl = level >= FD_LOG_ERROR ? IMS_LOG_WARN :
-			      level >= FD_LOG_NOTICE ? IMS_LOG_INFO : IMS_LOG_DEBUG;
 	IMS_LOG(lvl, "fd", "log msg=\"%s\"", line);
 }
 

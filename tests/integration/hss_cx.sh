@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# ims-hss Cx server against the real binary, driven by tests/tools/cx-client
+# (TS 29.228 §6 flows): UAR 2001 -> MAR (AKA vectors checked as a USIM would)
+# -> SAR REGISTRATION (User-Data valid against CxDataType_Rel7.xsd) -> UAR
+# 2002 -> LIR -> SQN resynchronisation -> errors (5001, 5002, 5006, 5005 with
+# Failed-AVP) -> REST DELETE sends RTR to cx-client acting as the S-CSCF.
+set -u
+: "${BIN:?}" "${SRC:?}" "${WORK:?}"
+SHARED=${SHARED:-$SRC/../shared}
+DIA_PORT=23868
+REST_PORT=28100
+REALM=ims.mnc001.mcc001.3gppnetwork.org
+API=http://127.0.0.1:$REST_PORT/api/v1/subscribers
+IMSI=001010000000001
+IMPI=$IMSI@$REALM
+IMPU=sip:$IMSI@$REALM
+TEL=tel:+15550000001
+SCSCF=sip:scscf.$REALM:6060
+K=465b5ce8b199b49faa5f0a2ee238a6bc
+OP=cdc202d5123e20f62b6d676ac72cb318
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$SRC/tests/lsan.supp:print_suppressions=0}
+rm -rf "$WORK" && mkdir -p "$WORK"
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  sleep 0.5
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+}
+trap cleanup EXIT
+
+FAILS=0
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+ok() { echo "ok: $*"; }
+# val FILE KEY: the first value of KEY in a key=value file
+val() { sed -n "s/^$2=//p" "$1" | head -1; }
+expect() { # file key value what
+  local got; got=$(val "$1" "$2")
+  if [ "$got" = "$3" ]; then ok "$4 ($2=$3)"; else fail "$4: $2='$got', want '$3' (see $1)"; fi
+}
+
+cat > "$WORK/hss.yaml" <<YAML
+log_level: info
+realm: $REALM
+db: $WORK/hss.db
+rest:
+  addr: 127.0.0.1
+  port: $REST_PORT
+diameter:
+  listen:
+    addr: 127.0.0.1
+    port: $DIA_PORT
+YAML
+
+"$BIN/ims-hss" -c "$WORK/hss.yaml" >"$WORK/hss.log" 2>&1 &
+HSS_PID=$!
+PIDS+=("$HSS_PID")
+up=0
+for _ in $(seq 1 100); do
+  if curl -s -m 1 -o /dev/null "http://127.0.0.1:$REST_PORT/healthz"; then up=1; break; fi
+  kill -0 "$HSS_PID" 2>/dev/null || break
+  sleep 0.1
+done
+[ $up = 1 ] || { echo "FAIL: ims-hss did not start"; cat "$WORK/hss.log"; exit 1; }
+
+cat > "$WORK/sub.json" <<JSON
+{"impi": "$IMPI", "impus": ["$IMPU", "$TEL"],
+ "auth": {"k": "$K", "op": "$OP", "amf": "8000", "sqn": "000000000000", "password": "secret"},
+ "ifcs": []}
+JSON
+code=$(curl -s -m 5 -o "$WORK/post.out" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+  --data-binary "@$WORK/sub.json" "$API")
+[ "$code" = 201 ] && ok "provisioned $IMPI" || fail "POST subscriber: $code $(cat "$WORK/post.out")"
+IMPI2=001010000000002@$REALM
+cat > "$WORK/sub2.json" <<JSON
+{"impi": "$IMPI2", "impus": ["sip:001010000000002@$REALM"],
+ "auth": {"k": "$K", "op": "$OP", "amf": "8000"}}
+JSON
+code=$(curl -s -m 5 -o "$WORK/post2.out" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+  --data-binary "@$WORK/sub2.json" "$API")
+[ "$code" = 201 ] && ok "provisioned $IMPI2" || fail "POST subscriber 2: $code $(cat "$WORK/post2.out")"
+
+CXC=("$BIN/cx-client" --realm "$REALM" --peer-port "$DIA_PORT" --identity "scscf.$REALM"
+     --timeout 3000 --connect-timeout 5000)
+n=0
+cx() { # name args...: runs cx-client, output in $WORK/<name>.out
+  local name=$1; shift
+  timeout 30 "${CXC[@]}" "$@" >"$WORK/$name.out" 2>"$WORK/$name.err"
+  echo $? >"$WORK/$name.rc"
+}
+
+# 1. UAR for a user nobody serves: 2001 with Server-Capabilities
+cx uar1 uar --impi "$IMPI" --impu "$IMPU"
+expect "$WORK/uar1.out" status OK "UAR answered"
+expect "$WORK/uar1.out" exp_result_code 2001 "UAR first registration"
+expect "$WORK/uar1.out" capabilities 1 "UAR carries Server-Capabilities"
+
+# 2. MAR AKA: two vectors, each verifies on the simulated USIM
+cx mar1 mar --impi "$IMPI" --impu "$IMPU" --server-name "$SCSCF" --items 2 --k "$K" --op "$OP"
+expect "$WORK/mar1.out" result_code 2001 "MAR success"
+expect "$WORK/mar1.out" items 2 "MAR honours SIP-Number-Auth-Items"
+expect "$WORK/mar1.out" item.1.scheme Digest-AKAv1-MD5 "MAR scheme"
+expect "$WORK/mar1.out" item.1.mac_ok 1 "AUTN MAC-A verifies"
+expect "$WORK/mar1.out" item.1.res_ok 1 "XRES/CK/IK match the USIM's"
+expect "$WORK/mar1.out" item.2.res_ok 1 "second vector verifies"
+s1=$(val "$WORK/mar1.out" item.1.sqn); s2=$(val "$WORK/mar1.out" item.2.sqn)
+[ -n "$s1" ] && [ "$s2" = $((s1 + 1)) ] && ok "SQN increments ($s1, $s2)" || fail "SQNs '$s1' '$s2'"
+RAND=$(val "$WORK/mar1.out" item.1.rand)
+
+# 3. SAR REGISTRATION: User-Data valid against the TS 29.228 schema
+cx sar1 sar --impi "$IMPI" --impu "$IMPU" --server-name "$SCSCF" --sat REGISTRATION \
+  --user-data-out "$WORK/userdata.xml"
+expect "$WORK/sar1.out" result_code 2001 "SAR REGISTRATION"
+if [ -s "$WORK/userdata.xml" ] && xmllint --noout --schema "$SHARED/data/CxDataType_Rel7.xsd" \
+     "$WORK/userdata.xml" 2>"$WORK/xmllint.err"; then
+  ok "SAA User-Data validates against CxDataType_Rel7.xsd"
+else
+  fail "User-Data invalid: $(cat "$WORK/xmllint.err")"
+fi
+grep -q "$TEL" "$WORK/userdata.xml" && ok "User-Data lists the implicit set" || fail "tel URI missing in User-Data"
+reg=$(curl -s -m 5 "$API/$IMPI/registration")
+echo "$reg" | grep -q '"REGISTERED"' && ok "REST shows REGISTERED" || fail "registration: $reg"
+
+# 4. UAR again: 2002 with the serving S-CSCF; LIR finds it too
+cx uar2 uar --impi "$IMPI" --impu "$TEL"
+expect "$WORK/uar2.out" exp_result_code 2002 "UAR subsequent registration"
+expect "$WORK/uar2.out" server_name "$SCSCF" "UAR names the S-CSCF"
+cx lir1 lir --impu "$TEL"
+expect "$WORK/lir1.out" result_code 2001 "LIR success"
+expect "$WORK/lir1.out" server_name "$SCSCF" "LIR Server-Name"
+
+# 5. Resynchronisation: AUTS for SQN_MS = 5000, next vectors follow it
+cx mar2 mar --impi "$IMPI" --impu "$IMPU" --server-name "$SCSCF" --k "$K" --op "$OP" \
+  --resync-sqn 5000 --rand "$RAND"
+expect "$WORK/mar2.out" result_code 2001 "resync MAR success"
+expect "$WORK/mar2.out" item.1.sqn 5001 "vector after resync uses SQN_MS+1"
+cx mar3 mar --impi "$IMPI" --impu "$IMPU" --server-name "$SCSCF" --k "$K" --op "$OP"
+expect "$WORK/mar3.out" item.1.sqn 5002 "next MAR continues from SQN_MS"
+
+# 6. SIP Digest for a subscriber with a password
+cx mar4 mar --impi "$IMPI" --impu "$IMPU" --server-name "$SCSCF" --scheme "SIP Digest"
+expect "$WORK/mar4.out" result_code 2001 "Digest MAR"
+ha1=$(printf '%s' "$IMPI:$REALM:secret" | md5sum | cut -d' ' -f1)
+expect "$WORK/mar4.out" item.1.digest_ha1 "$ha1" "Digest-HA1 = MD5(impi:realm:password)"
+
+# 7. Errors, each answered
+cx uar3 uar --impi "nobody@$REALM" --impu "sip:nobody@$REALM"
+expect "$WORK/uar3.out" exp_result_code 5001 "unknown user"
+cx uar4 uar --impi "$IMPI" --impu "sip:someone-else@$REALM"
+expect "$WORK/uar4.out" exp_result_code 5001 "unknown public identity"
+cx uar7 uar --impi "$IMPI" --impu "sip:001010000000002@$REALM"
+expect "$WORK/uar7.out" exp_result_code 5002 "identities don't match"
+cx mar7 mar --impi "$IMPI2" --impu "sip:001010000000002@$REALM" --server-name "$SCSCF" --scheme "SIP Digest"
+expect "$WORK/mar7.out" exp_result_code 5006 "Digest for a user without password"
+cx mar5 mar --impi "$IMPI" --impu "$IMPU" --server-name "$SCSCF" --scheme NTLM
+expect "$WORK/mar5.out" exp_result_code 5006 "unsupported scheme"
+cx uar5 uar --impi "$IMPI" --impu "$IMPU" --drop 600
+expect "$WORK/uar5.out" result_code 5005 "missing Visited-Network-Identifier"
+expect "$WORK/uar5.out" failed_avp_code 600 "Failed-AVP names it"
+cx mar6 mar --impi "$IMPI" --impu "$IMPU" --server-name "$SCSCF" --drop 1
+expect "$WORK/mar6.out" result_code 5005 "missing User-Name"
+expect "$WORK/mar6.out" failed_avp_code 1 "Failed-AVP names User-Name"
+cx lir2 lir --impu "$IMPU"
+expect "$WORK/lir2.out" result_code 2001 "daemon still serves after the errors"
+
+# 8. REST PUT of the registered user pushes the profile (PPR); DELETE sends
+#    RTR; cx-client serve plays the S-CSCF that did the SAR
+timeout 40 "${CXC[@]}" serve --count 2 --wait 20000 >"$WORK/serve.out" 2>"$WORK/serve.err" &
+SERVE_PID=$!
+PIDS+=("$SERVE_PID")
+for _ in $(seq 1 100); do grep -q '^ready=1' "$WORK/serve.out" 2>/dev/null && break; sleep 0.1; done
+grep -q '^ready=1' "$WORK/serve.out" || fail "cx-client serve did not connect"
+sed 's/"ifcs": \[\]/"ifcs": [{"priority": 1, "application_server": {"server_name": "sip:as.'"$REALM"'"}}]/' \
+  "$WORK/sub.json" >"$WORK/sub-put.json"
+code=$(curl -s -m 10 -o "$WORK/put.out" -w '%{http_code}' -X PUT -H 'Content-Type: application/json' \
+  --data-binary "@$WORK/sub-put.json" "$API/$IMPI")
+[ "$code" = 200 ] && ok "PUT 200" || fail "PUT: $code $(cat "$WORK/put.out")"
+code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -X DELETE "$API/$IMPI")
+[ "$code" = 204 ] && ok "DELETE 204" || fail "DELETE: $code"
+wait "$SERVE_PID"; src=$?
+[ $src = 0 ] && ok "S-CSCF answered two requests" || fail "serve exit $src"
+expect "$WORK/serve.out" request PPR "PPR received first"
+grep -q '^user_data_len=[1-9]' "$WORK/serve.out" && ok "PPR carries User-Data" || fail "PPR without User-Data"
+grep -q '^request=RTR' "$WORK/serve.out" && ok "RTR received" || fail "no RTR: $(cat "$WORK/serve.out")"
+expect "$WORK/serve.out" user_name "$IMPI" "RTR User-Name"
+expect "$WORK/serve.out" reason_code 0 "Deregistration-Reason PERMANENT_TERMINATION"
+grep -q "^impu=$TEL" "$WORK/serve.out" && ok "RTR lists every public identity" || fail "RTR impus: $(cat "$WORK/serve.out")"
+grep -q 'rtr.done' "$WORK/hss.log" && ok "HSS logged the RTA" || fail "no rtr.done in hss.log"
+
+cx uar6 uar --impi "$IMPI" --impu "$IMPU"
+expect "$WORK/uar6.out" exp_result_code 5001 "deleted user is unknown"
+
+kill -0 "$HSS_PID" 2>/dev/null && ok "ims-hss still running" || fail "ims-hss died"
+if [ $FAILS -ne 0 ]; then
+  echo "---- hss.log (tail)"; tail -40 "$WORK/hss.log"
+  echo "$FAILS check(s) failed"; exit 1
+fi
+echo "all Cx checks passed"
