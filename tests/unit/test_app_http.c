@@ -282,6 +282,38 @@ static void test_http_ephemeral_port(void **state)
 	ims_http_stop(NULL);
 }
 
+static void test_http_ipv6_loopback(void **state)
+{
+	(void)state;
+	char err[200];
+	ims_http_opts_t o = { .addr = "::1", .port = 0 };
+	ims_http_server_t *s = ims_http_start(&o, err, sizeof(err));
+	if (!s) {
+		/* a host without IPv6: the error still names the address */
+		assert_non_null(strstr(err, "http: cannot listen on [::1]:0: "));
+		skip();
+	}
+	int fd = socket(AF_INET6, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	struct timeval tv = { 5, 0 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons(ims_http_port(s)) };
+	inet_pton(AF_INET6, "::1", &sa.sin6_addr);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	static const char req[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	assert_int_equal(send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(req) - 1));
+	char buf[512];
+	size_t got = 0;
+	ssize_t n;
+	while ((n = recv(fd, buf + got, sizeof(buf) - 1 - got, 0)) > 0)
+		got += (size_t)n;
+	buf[got] = '\0';
+	close(fd);
+	assert_non_null(strstr(buf, "HTTP/1.1 200"));
+	assert_non_null(strstr(buf, "\r\n\r\nok\n"));
+	ims_http_stop(s);
+}
+
 #define CLIENTS 4
 #define REQS 40
 
@@ -349,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_http_body_limit_413),
 		cmocka_unit_test(test_http_bind_failure_names_address),
 		cmocka_unit_test(test_http_ephemeral_port),
+		cmocka_unit_test(test_http_ipv6_loopback),
 		cmocka_unit_test(test_http_concurrent_clients),
 		cmocka_unit_test(test_http_keep_alive_two_requests),
 	};
