@@ -611,6 +611,36 @@ int ims_cfg_list_len(ims_cfg_t *cfg, const char *path)
 	return n->count;
 }
 
+int ims_cfg_map_len(ims_cfg_t *cfg, const char *path)
+{
+	int bad;
+	node_t *n = lookup(cfg, path, &bad);
+	if (bad) {
+		set_err(cfg, "%s: malformed configuration path", path ? path : "(null)");
+		return IMS_EINVAL;
+	}
+	if (!n)
+		return 0;
+	if (n->type != N_MAP) {
+		set_err(cfg, "%s: expected a mapping, found %s (%s:%d)", path, type_name(n->type),
+			cfg->name, n->line);
+		return IMS_ECONFIG;
+	}
+	return n->count;
+}
+
+const char *ims_cfg_map_key(ims_cfg_t *cfg, const char *path, int i)
+{
+	int bad;
+	node_t *n = lookup(cfg, path, &bad);
+	if (bad || !n || n->type != N_MAP || i < 0)
+		return NULL;
+	node_t *c = n->first;
+	while (c && i-- > 0)
+		c = c->next;
+	return c ? c->key : NULL;
+}
+
 /* ---- unknown keys ---- */
 
 static int pattern_match(const char *pat, const char *path)

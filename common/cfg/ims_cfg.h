@@ -72,6 +72,13 @@ int ims_cfg_bool(ims_cfg_t *cfg, const char *path, int def, int *out /* out */);
  * when it is not a list. */
 int ims_cfg_list_len(ims_cfg_t *cfg, const char *path);
 
+/* Keys of the mapping at path, in file order: ims_cfg_map_len gives the
+ * count (0 when missing, IMS_ECONFIG when not a mapping), and
+ * ims_cfg_map_key the i-th key (owned by cfg), or NULL when out of range.
+ * For sections keyed by free names ("peers: {hss1: {...}}"). */
+int ims_cfg_map_len(ims_cfg_t *cfg, const char *path);
+const char *ims_cfg_map_key(ims_cfg_t *cfg, const char *path, int i);
+
 /* Rejects keys nobody reads, so a typo does not pass silently.
  * known_paths is NULL-terminated; a list index is written "[]"
  * ("sip.listen[].port"), and a path ending in ".*" accepts anything under

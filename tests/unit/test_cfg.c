@@ -60,6 +60,15 @@ static void test_cfg_scalars_by_path(void **state)
 	assert_int_equal(ims_cfg_list_len(c, "sip.domains"), 2);
 	assert_int_equal(ims_cfg_list_len(c, "empty_list"), 0);
 	assert_int_equal(ims_cfg_list_len(c, "nothing.here"), 0);
+	assert_int_equal(ims_cfg_map_len(c, "sip"), 5);
+	assert_string_equal(ims_cfg_map_key(c, "sip", 0), "port");
+	assert_string_equal(ims_cfg_map_key(c, "sip", 4), "domains");
+	assert_null(ims_cfg_map_key(c, "sip", 5));
+	assert_string_equal(ims_cfg_map_key(c, "sip.listen[1]", 1), "port");
+	assert_int_equal(ims_cfg_map_len(c, "empty_map"), 0);
+	assert_int_equal(ims_cfg_map_len(c, "absent"), 0);
+	assert_int_equal(ims_cfg_map_len(c, "sip.listen"), IMS_ECONFIG);
+	assert_int_equal(ims_cfg_map_len(c, "a..b"), IMS_EINVAL);
 	assert_true(ims_cfg_has(c, "empty_map"));
 	assert_false(ims_cfg_has(c, "sip.listen[2]"));
 	ims_cfg_free(c);
