@@ -14,8 +14,127 @@
 
 /* ---- compile ---------------------------------------------------------- */
 
+/* Back-references (a glibc extension to ERE) make matching exponential in
+ * the worst case; TS 29.228 trigger points have no use for them. */
+static int has_backref(ims_str_t p)
+{
+	for (uint32_t i = 0; i + 1 < p.len; i++) {
+		if (p.s[i] != '\\')
+			continue;
+		if (p.s[i + 1] >= '1' && p.s[i + 1] <= '9')
+			return 1;
+		i++; /* skip the escaped character */
+	}
+	return 0;
+}
+
+/* glibc's regcomp expands bounded repeats by copying the repeated
+ * sub-tree, so "(x{200}){200}" or a long run of stacked quantifiers costs
+ * memory exponential in the pattern length. Estimate the expanded size
+ * (atoms times the repeat counts around them) and refuse what is beyond
+ * any sensible trigger point. Stacked quantifiers ("a+*") are undefined in
+ * POSIX ERE and refused too. */
+#define RE_MAX_NEST 32
+#define RE_MAX_REPEAT 255
+#define RE_MAX_COST 8192
+
+static size_t cost_mul(size_t a, size_t b)
+{
+	return (b && a > RE_MAX_COST / b) ? RE_MAX_COST + 1 : a * b;
+}
+
+static int regex_too_costly(ims_str_t p)
+{
+	size_t done[RE_MAX_NEST], last[RE_MAX_NEST];
+	int depth = 0, prev_quant = 0;
+	done[0] = last[0] = 0;
+	for (uint32_t i = 0; i < p.len; i++) {
+		char c = p.s[i];
+		size_t mult = 0;
+		if (c == '*' || c == '+' || c == '?') {
+			mult = 2;
+		} else if (c == '{') {
+			unsigned long n = 0, m = 0;
+			int have_m = 0, comma = 0;
+			uint32_t j = i + 1;
+			for (; j < p.len && p.s[j] != '}'; j++) {
+				char d = p.s[j];
+				if (d == ',') {
+					comma = 1;
+				} else if (d >= '0' && d <= '9') {
+					unsigned long *t = comma ? &m : &n;
+					*t = *t * 10 + (unsigned long)(d - '0');
+					have_m |= comma;
+					if (*t > RE_MAX_REPEAT)
+						return 1;
+				} else {
+					break;
+				}
+			}
+			if (j >= p.len || p.s[j] != '}')
+				return 1; /* unterminated or odd bound: not worth guessing */
+			mult = (have_m ? (m > n ? m : n) : n) + 1;
+			i = j;
+		}
+		if (mult) {
+			if (prev_quant)
+				return 1;
+			prev_quant = 1;
+			last[depth] = cost_mul(last[depth], mult);
+			continue;
+		}
+		prev_quant = 0;
+		size_t atom = 1;
+		if (c == '\\') {
+			i++;
+		} else if (c == '[') {
+			uint32_t j = i + 1;
+			if (j < p.len && p.s[j] == '^')
+				j++;
+			if (j < p.len && p.s[j] == ']')
+				j++;
+			while (j < p.len && p.s[j] != ']') {
+				if (p.s[j] == '[' && j + 1 < p.len &&
+				    (p.s[j + 1] == ':' || p.s[j + 1] == '.' || p.s[j + 1] == '=')) {
+					char close = p.s[j + 1];
+					j += 2;
+					while (j + 1 < p.len && !(p.s[j] == close && p.s[j + 1] == ']'))
+						j++;
+					j += 2;
+					continue;
+				}
+				j++;
+			}
+			i = j;
+		} else if (c == '(') {
+			if (depth + 1 >= RE_MAX_NEST)
+				return 1;
+			depth++;
+			done[depth] = last[depth] = 0;
+			continue;
+		} else if (c == ')' && depth > 0) {
+			atom = done[depth] + last[depth];
+			depth--;
+		} else if (c == '|') {
+			done[depth] += last[depth];
+			last[depth] = 0;
+			continue;
+		}
+		done[depth] += last[depth];
+		last[depth] = atom;
+		if (done[depth] > RE_MAX_COST)
+			return 1;
+	}
+	size_t total = 0;
+	for (int d = 0; d <= depth; d++)
+		total += done[d] + last[d];
+	return total > RE_MAX_COST;
+}
+
 static int compile_re(ims_arena_t *a, ims_str_t pattern, void **out)
 {
+	if (has_backref(pattern) || regex_too_costly(pattern))
+		return IMS_EINVAL;
 	regex_t *re = ims_arena_alloc(a, sizeof(*re));
 	if (!re)
 		return IMS_ENOMEM;

@@ -244,6 +244,55 @@ static void test_ifc_header_compact_form(void **state)
 	scscf_profile_free(p);
 }
 
+/* Back-references are refused at compile time (worst-case exponential
+ * matching); the iFC is marked invalid, an escaped backslash is fine. */
+static void test_ifc_backref_is_invalid(void **state)
+{
+	(void)state;
+	scscf_profile_t *p = profile_with(one_ifc(TP(0, SPT(0, "<RequestURI>(a)\\1</RequestURI>")), NULL));
+	assert_int_equal(p->sps[0].ifcs[0].invalid, 1);
+	scscf_profile_free(p);
+	p = profile_with(one_ifc(TP(0, SPT(0, "<RequestURI>a\\\\1</RequestURI>")), NULL));
+	assert_int_equal(p->sps[0].ifcs[0].invalid, 0);
+	scscf_ifc_req_t r = { .method = IMS_STR("INVITE"), .ruri = IMS_STR("sip:a\\1@x") };
+	assert_int_equal(scscf_ifc_match(&p->sps[0].ifcs[0], &r, 0, 1), 1);
+	scscf_profile_free(p);
+}
+
+/* Patterns whose expansion would cost too much memory in regcomp are
+ * refused; everyday ones pass. */
+static void test_ifc_costly_regex_is_invalid(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *re;
+		int invalid;
+	} c[] = {
+		{ "^sip:voicemail@.*\\.example$", 0 },
+		{ "^tel:\\+1555[[:digit:]]{3,10}$", 0 },
+		{ "^sip:(alice|bob|carol)@[^;]+(;.*)?$", 0 },
+		{ "[]a-z]{2}x", 0 },
+		{ "(a{200}){200}", 1 },
+		{ "((a{20}){20}){20}", 1 },
+		{ "a{1000}", 1 },
+		{ "a++", 1 },
+		{ "a*{2}", 1 },
+		{ "a{2", 1 },
+	};
+	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		char spt[256];
+		snprintf(spt, sizeof(spt), TP(0, "<SPT><Group>0</Group><RequestURI>%s</RequestURI></SPT>"), c[i].re);
+		scscf_profile_t *p = profile_with(one_ifc(spt, NULL));
+		if (p->sps[0].ifcs[0].invalid != c[i].invalid)
+			fail_msg("%s: invalid=%d", c[i].re, p->sps[0].ifcs[0].invalid);
+		scscf_profile_free(p);
+	}
+	scscf_profile_t *p = profile_with(one_ifc(TP(0, SPT(0, "<RequestURI>^tel:\\+1555[[:digit:]]{3,10}$</RequestURI>")), NULL));
+	scscf_ifc_req_t r = { .method = IMS_STR("INVITE"), .ruri = IMS_STR("tel:+15550001") };
+	assert_int_equal(scscf_ifc_match(&p->sps[0].ifcs[0], &r, 0, 1), 1);
+	scscf_profile_free(p);
+}
+
 /* Matching never reads past a view: the Request-URI is a slice of a
  * longer buffer whose tail would match. */
 static void test_ifc_regex_respects_view_length(void **state)
@@ -335,6 +384,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ifc_case_table),
 		cmocka_unit_test(test_ifc_header_compact_form),
+		cmocka_unit_test(test_ifc_backref_is_invalid),
+		cmocka_unit_test(test_ifc_costly_regex_is_invalid),
 		cmocka_unit_test(test_ifc_regex_respects_view_length),
 		cmocka_unit_test(test_ifc_priority_order_and_resume),
 		cmocka_unit_test(test_ifc_equal_priority_is_stable),
