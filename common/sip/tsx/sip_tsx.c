@@ -28,6 +28,7 @@ struct sip_tsx {
 	uint8_t cancel_pending;    /* UAC: CANCEL waits for a provisional */
 	uint8_t cancelled;         /* UAC: CANCEL requested */
 	uint8_t dying;             /* termination scheduled */
+	uint8_t abandoned;         /* only TERMINATED is still reported */
 	sip_msg_t *req;
 	ims_str_t req_bytes;       /* UAC: what is retransmitted */
 	ims_str_t branch;
@@ -245,7 +246,7 @@ static void on_wait(ims_timer_t *tm, void *arg);
 static void emit(sip_tsx_t *t, sip_tsx_ev_type_t type, sip_msg_t *msg, ims_arena_t **arena,
 		 int err)
 {
-	if (!t->cb)
+	if (!t->cb || (t->abandoned && type != SIP_TSX_EV_TERMINATED))
 		return;
 	sip_tsx_event_t ev = { type, msg, arena, err };
 	t->cb(t, &ev, t->ud);
@@ -551,6 +552,14 @@ int sip_tsx_uac_cancel(sip_tsx_t *t, ims_str_t reason, sip_tsx_cb cb, void *ud)
 	else
 		t->cancel_pending = 1; /* §9.1: wait for a provisional response */
 	return 0;
+}
+
+void sip_tsx_abandon(sip_tsx_t *t)
+{
+	t->abandoned = 1;
+	t->cancel_pending = 0;
+	if (!t->dying)
+		terminate_soon(t);
 }
 
 /* ---- server transactions ------------------------------------------------ */
@@ -1012,6 +1021,11 @@ ims_str_t sip_tsx_branch(const sip_tsx_t *t) { return t->branch; }
 const sip_tp_peer_t *sip_tsx_peer(const sip_tsx_t *t) { return &t->peer; }
 sip_tsx_layer_t *sip_tsx_get_layer(const sip_tsx_t *t) { return t->l; }
 ims_arena_t *sip_tsx_arena(const sip_tsx_t *t) { return t->arena; }
+
+void *sip_tsx_get_ud(const sip_tsx_t *t)
+{
+	return t->ud;
+}
 
 void sip_tsx_set_cb(sip_tsx_t *t, sip_tsx_cb cb, void *ud)
 {

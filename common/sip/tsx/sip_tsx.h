@@ -180,6 +180,11 @@ int sip_tsx_uac_create(sip_tsx_layer_t *l, const sip_msg_t *req, const sip_tp_pe
  * cancelled or final received) or IMS_ENOMEM. */
 int sip_tsx_uac_cancel(sip_tsx_t *t, ims_str_t reason, sip_tsx_cb cb, void *ud);
 
+/* Gives a transaction up (e.g. a proxy's timer C expired twice): no more
+ * RESPONSE/TIMEOUT/TPERR events, it ends on the next timer pass and its
+ * callback still gets TERMINATED. */
+void sip_tsx_abandon(sip_tsx_t *t);
+
 /* ---- server transactions -------------------------------------------- */
 
 /* Creates the server transaction for `req` (not ACK) received from `src`,
@@ -230,6 +235,8 @@ const sip_tp_peer_t *sip_tsx_peer(const sip_tsx_t *t);
 sip_tsx_layer_t *sip_tsx_get_layer(const sip_tsx_t *t);
 /* The transaction's arena: memory that lives as long as it does. */
 ims_arena_t *sip_tsx_arena(const sip_tsx_t *t);
+/* The callback argument given at creation (or by sip_tsx_set_cb). */
+void *sip_tsx_get_ud(const sip_tsx_t *t);
 /* Replaces the callback and its argument (cb NULL: no more events). */
 void sip_tsx_set_cb(sip_tsx_t *t, sip_tsx_cb cb, void *ud);
 /* The To tag this UAS transaction puts in responses (made on first use). */
