@@ -651,7 +651,13 @@ static int pattern_match(const char *pat, const char *path)
 		return strncmp(path, pat, pre) == 0 &&
 		       (path[pre] == '\0' || path[pre] == '.' || path[pre] == '[');
 	}
-	return strcmp(pat, path) == 0;
+	if (strncmp(pat, path, pl) != 0)
+		return 0;
+	/* "icscf" also names the scalar items of the list icscf ("icscf[]") */
+	for (const char *r = path + pl; *r; r += 2)
+		if (r[0] != '[' || r[1] != ']')
+			return 0;
+	return 1;
 }
 
 static int known(const char *const *known_paths, const char *path)

@@ -82,7 +82,9 @@ const char *ims_cfg_map_key(ims_cfg_t *cfg, const char *path, int i);
 /* Rejects keys nobody reads, so a typo does not pass silently.
  * known_paths is NULL-terminated; a list index is written "[]"
  * ("sip.listen[].port"), and a path ending in ".*" accepts anything under
- * it ("ifc.*"). Every leaf (scalar, empty map, empty list) must match.
+ * it ("ifc.*"); a path naming a list of scalars also accepts its items
+ * ("sip.domains" = "sip.domains[]"). Every leaf (scalar, empty map, empty
+ * list) must match.
  * Returns 0, or IMS_ECONFIG with "file:line: unknown key sip.prot" in err
  * (and in ims_cfg_error). */
 int ims_cfg_check_known(ims_cfg_t *cfg, const char *const *known_paths, char *err,

@@ -176,6 +176,18 @@ static void test_cfg_unknown_key_rejected(void **state)
 					   "unset_a", "unset_b", "unset_c", "quoted_null", NULL };
 	c = load_ok(DATA("good.yaml"));
 	assert_int_equal(ims_cfg_check_known(c, all, err, sizeof(err)), 0);
+	/* a list named without [] accepts its scalar items, not its maps */
+	static const char *const lists[] = { "log_level", "sip.port", "sip.timeout", "sip.tcp",
+					     "sip.listen", "sip.domains", "http.*", "empty_map",
+					     "empty_list", "name", "unset_a", "unset_b", "unset_c",
+					     "quoted_null", NULL };
+	assert_int_equal(ims_cfg_check_known(c, lists, err, sizeof(err)), IMS_ECONFIG);
+	assert_non_null(strstr(err, "unknown key sip.listen[].addr"));
+	static const char *const lists2[] = { "log_level", "sip.port", "sip.timeout", "sip.tcp",
+					      "sip.listen[].addr", "sip.listen[].port", "sip.domains",
+					      "http.*", "empty_map", "empty_list", "name", "unset_a",
+					      "unset_b", "unset_c", "quoted_null", NULL };
+	assert_int_equal(ims_cfg_check_known(c, lists2, err, sizeof(err)), 0);
 	/* without the wildcard http.port is unknown */
 	static const char *const partial[] = { "log_level", "sip.*", "empty_map", "empty_list",
 					       "name", "unset_a", "unset_b", "unset_c", "quoted_null", NULL };
