@@ -190,6 +190,21 @@ cx uar6 uar --impi "$IMPI" --impu "$IMPU"
 expect "$WORK/uar6.out" exp_result_code 5001 "deleted user is unknown"
 
 kill -0 "$HSS_PID" 2>/dev/null && ok "ims-hss still running" || fail "ims-hss died"
+
+# 9. A clean stop: SIGTERM closes the Diameter side, no leak reports
+kill -TERM "$HSS_PID"
+for _ in $(seq 1 100); do kill -0 "$HSS_PID" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$HSS_PID" 2>/dev/null; then
+  fail "ims-hss did not stop within 10 s of SIGTERM"
+else
+  wait "$HSS_PID"; hrc=$?
+  [ $hrc = 0 ] && ok "ims-hss exited 0" || fail "ims-hss exit status $hrc"
+fi
+if grep -q -E 'Sanitizer|runtime error' "$WORK/hss.log" "$WORK"/*.err; then
+  fail "sanitizer report: $(grep -l -E 'Sanitizer|runtime error' "$WORK/hss.log" "$WORK"/*.err)"
+else
+  ok "no sanitizer report from ims-hss or cx-client"
+fi
 if [ $FAILS -ne 0 ]; then
   echo "---- hss.log (tail)"; tail -40 "$WORK/hss.log"
   echo "$FAILS check(s) failed"; exit 1
