@@ -48,6 +48,11 @@ static int fail(char *err, size_t cap, const char *path, const char *fmt, ...)
 			vsnprintf(err + n, cap - (size_t)n, fmt, ap);
 			va_end(ap);
 		}
+		/* the text quotes client input (keys, values) and goes to the
+		 * log: no control characters may break the one-line format */
+		for (char *p = err; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
 	}
 	return IMS_EINVAL;
 }

@@ -139,6 +139,14 @@ int hss_userdata_build(const hss_sub_t *sub, const char *impu_requested, char **
 		if ((rc = add_ifc(sp, &sub->ifcs[i])) != 0)
 			goto out;
 	rc = IMS_ENOMEM;
+	/* Our private extension (lax content of tIMSSubscription/Extension):
+	 * the S-CSCF's forking policy, sent only when it is not the default
+	 * parallel forking. Standard readers skip it. */
+	if (sub->hunting == HSS_HUNT_SEQUENTIAL) {
+		xmlNodePtr ext = child(root, "Extension", NULL);
+		if (ext == NULL || !child(ext, "HuntingPolicy", "sequential"))
+			goto out;
+	}
 	xmlDocDumpMemoryEnc(doc, &mem, &len, "UTF-8");
 	if (mem == NULL || len <= 0)
 		goto out;

@@ -9,7 +9,9 @@
  * ServiceProfile with every public identity of the implicit registration
  * set (BarringIndication, Identity) and the iFCs by priority.
  * impu_requested (may be NULL) is the identity the S-CSCF asked about; it
- * must belong to sub. *xml_out is a NUL-terminated UTF-8 document the
+ * must belong to sub. A subscriber with sequential hunting also gets
+ * <Extension><HuntingPolicy>sequential</HuntingPolicy></Extension> at the
+ * end of IMSSubscription (our extension, docs/hss.md). *xml_out is a NUL-terminated UTF-8 document the
  * caller frees with free().
  * Errors: IMS_ENOENT (impu_requested is not one of sub's identities),
  * IMS_EINVAL (sub has no identity), IMS_ENOMEM. */

@@ -167,6 +167,10 @@ static void test_json_not_json_or_not_object(void **state)
 	assert_int_equal(hss_json_sub_parse(dup, strlen(dup), &sub, err, sizeof(err)), IMS_EINVAL);
 	assert_memory_equal(err, "body: invalid JSON", 18);
 	assert_null(sub);
+	/* an unknown key with a newline is quoted without breaking the line */
+	const char *nl = "{\"a\\nb\":1}";
+	assert_int_equal(hss_json_sub_parse(nl, strlen(nl), &sub, err, sizeof(err)), IMS_EINVAL);
+	assert_string_equal(err, "a?b: unknown field");
 }
 
 static void test_json_opc_derived_from_op(void **state)

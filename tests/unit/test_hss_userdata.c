@@ -175,6 +175,8 @@ static void test_userdata_every_spt_kind_validates(void **state)
 	expect_text(doc, "//InitialFilterCriteria[2]/ApplicationServer/DefaultHandling", "0");
 	assert_int_equal(xpath_count(doc, "//InitialFilterCriteria[2]/ApplicationServer/ServiceInfo"), 0);
 	assert_int_equal(xpath_count(doc, "//InitialFilterCriteria[2]/ApplicationServer/Extension"), 0);
+	/* sequential hunting travels in our IMSSubscription extension */
+	expect_text(doc, "/IMSSubscription/Extension/HuntingPolicy", "sequential");
 	xmlFreeDoc(doc);
 	free(xml);
 	hss_sub_free(sub);
@@ -190,6 +192,7 @@ static void test_userdata_no_ifc_and_empty_trigger(void **state)
 	assert_int_equal(hss_userdata_build(sub, NULL, &xml), 0);
 	xmlDocPtr doc = validate(xml);
 	assert_int_equal(xpath_count(doc, "//InitialFilterCriteria"), 0);
+	assert_int_equal(xpath_count(doc, "/IMSSubscription/Extension"), 0); /* parallel */
 	xmlFreeDoc(doc);
 	free(xml);
 	hss_sub_free(sub);
