@@ -4,6 +4,7 @@
 #include "log/ims_log.h"
 #include "metrics/ims_metrics.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -69,6 +70,11 @@ static int read_common(ims_cfg_t *cfg, const ims_app_desc_t *d, common_t *c, cha
 	    ims_cfg_int(cfg, "http.port", d->default_http_port, 0, 65535, &c->port) ||
 	    ims_cfg_int(cfg, "http.max_body", 1048576, 1, 64L * 1048576, &c->max_body)) {
 		snprintf(err, errlen, "%s", ims_cfg_error(cfg));
+		return IMS_ECONFIG;
+	}
+	unsigned char a[16];
+	if (inet_pton(AF_INET, c->addr, a) != 1 && inet_pton(AF_INET6, c->addr, a) != 1) {
+		snprintf(err, errlen, "http.addr: \"%s\" is not an IPv4 or IPv6 address", c->addr);
 		return IMS_ECONFIG;
 	}
 	if (ims_log_set_level_name(lvl)) {

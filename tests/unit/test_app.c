@@ -280,6 +280,11 @@ static void test_app_config_errors_are_one_line(void **state)
 	assert_string_equal(plain_err(&c, buf, sizeof(buf)),
 			    "ims-fake: log_level: \"loud\" is not one of debug, info, notice, warn, error\n");
 
+	run(&c, (const char *[]){ "-t", "-c", CFG("app_bad_addr.yaml"), NULL });
+	assert_int_equal(c.status, 1);
+	assert_string_equal(plain_err(&c, buf, sizeof(buf)),
+			    "ims-fake: http.addr: \"localhost\" is not an IPv4 or IPv6 address\n");
+
 	run(&c, (const char *[]){ "-t", "-c", CFG("app_fail_configure.yaml"), NULL });
 	assert_int_equal(c.status, 1);
 	assert_string_equal(plain_err(&c, buf, sizeof(buf)), "ims-fake: fake.fail_configure: asked to fail\n");
