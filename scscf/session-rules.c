@@ -251,7 +251,7 @@ scscf_target_t scscf_session_target(ims_str_t ruri, ims_str_t realm, ims_str_t h
 /* ---- building ----------------------------------------------------------- */
 
 int scscf_session_as_route(ims_arena_t *a, ims_str_t server_name, ims_str_t own_uri, ims_str_t odi,
-			   ims_str_t *out)
+			   ims_str_t out[2])
 {
 	server_name = ims_str_trim(server_name);
 	if (server_name.len >= 2 && server_name.s[0] == '<' && server_name.s[server_name.len - 1] == '>')
@@ -261,9 +261,9 @@ int scscf_session_as_route(ims_arena_t *a, ims_str_t server_name, ims_str_t own_
 	/* RFC 3261 §16.12.1.1: loose routing needs ;lr on every Route. */
 	const char *as_lr = uri_has_param(server_name, "lr", NULL) ? "" : ";lr";
 	const char *own_lr = uri_has_param(own_uri, "lr", NULL) ? "" : ";lr";
-	*out = ims_arena_printf(a, "<%.*s%s>, <%.*s%s;odi=%.*s>", IMS_STR_FMT(server_name), as_lr,
-				IMS_STR_FMT(own_uri), own_lr, IMS_STR_FMT(odi));
-	return out->s ? 0 : IMS_ENOMEM;
+	out[0] = ims_arena_printf(a, "<%.*s%s>", IMS_STR_FMT(server_name), as_lr);
+	out[1] = ims_arena_printf(a, "<%.*s%s;odi=%.*s>", IMS_STR_FMT(own_uri), own_lr, IMS_STR_FMT(odi));
+	return out[0].s && out[1].s ? 0 : IMS_ENOMEM;
 }
 
 /* XML-escapes v into the arena. */

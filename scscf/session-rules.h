@@ -87,12 +87,13 @@ typedef enum scscf_target {
  * tel: is tried at home (the I-CSCF's LIR answers 404 for unknown ones). */
 scscf_target_t scscf_session_target(ims_str_t ruri, ims_str_t realm, ims_str_t home_tel_prefixes);
 
-/* Builds the Route header value that sends a request to an AS and brings
- * it back (TS 24.229 §5.4.3.2 step 4 c): "<AS;lr>, <own;lr;odi=TOKEN>".
- * ";lr" is added to the AS URI when missing. Returns 0 and *out (in `a`),
- * IMS_EINVAL when server_name is not a sip/sips URI, IMS_ENOMEM. */
+/* Builds the two Route values that send a request to an AS and bring it
+ * back (TS 24.229 §5.4.3.2 step 4 c): out[0] = "<AS;lr>", out[1] =
+ * "<own;lr;odi=TOKEN>", to be pushed on top in this order. ";lr" is added
+ * to a URI that lacks it. Returns 0 (strings in `a`), IMS_EINVAL when
+ * server_name or own_uri is not a sip/sips URI, IMS_ENOMEM. */
 int scscf_session_as_route(ims_arena_t *a, ims_str_t server_name, ims_str_t own_uri,
-			   ims_str_t odi, ims_str_t *out /* out */);
+			   ims_str_t odi, ims_str_t out[2] /* out */);
 
 /* TS 24.229 §5.4.3.2 step 4 / §7.6: when the iFC has ServiceInfo, the body
  * sent to the AS becomes multipart/mixed with the original body (if any)
