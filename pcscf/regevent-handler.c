@@ -35,6 +35,7 @@ void pcscf__regevent_subscribe(pcscf_ctx_t *c, int worker, const pcscf_reg_t *re
 	ims_arena_t *a = ims_arena_create(2048);
 	sub_ud_t *s = calloc(1, sizeof(*s));
 	sip_msg_t *m = NULL;
+	int rc = IMS_ENOMEM;
 	if (!a || !s)
 		goto fail;
 	/* TS 24.229 §5.2.3: Request-URI and To are the default public user
@@ -49,7 +50,12 @@ void pcscf__regevent_subscribe(pcscf_ctx_t *c, int worker, const pcscf_reg_t *re
 	ims_str_t cid = sip_proxy_random_token(c->proxy, a, 12);
 	if (!hop.s || !tag.s || !cid.s || sip_msg_new_request(a, IMS_STR("SUBSCRIBE"), impu, &m) != 0)
 		goto fail;
-	if (!sip_msg_hdr_addf(m, SIP_HDR_FROM, SIP_POS_BOTTOM, "<%s>;tag=%.*s", c->self_uri,
+	/* Workaround: sip_proxy_uac_send clones the request through the parser,
+	 * which insists on a Via, before it adds its own; this one sits below
+	 * the core's and names us too. */
+	if (!sip_msg_hdr_addf(m, SIP_HDR_VIA, SIP_POS_BOTTOM, "SIP/2.0/UDP %s:%u;branch=z9hG4bK%.*s",
+			      c->cfg.host, (unsigned)c->cfg.port, IMS_STR_FMT(tag)) ||
+	    !sip_msg_hdr_addf(m, SIP_HDR_FROM, SIP_POS_BOTTOM, "<%s>;tag=%.*s", c->self_uri,
 			      IMS_STR_FMT(tag)) ||
 	    !sip_msg_hdr_addf(m, SIP_HDR_TO, SIP_POS_BOTTOM, "<%.*s>", IMS_STR_FMT(impu)) ||
 	    !sip_msg_hdr_addf(m, SIP_HDR_CALL_ID, SIP_POS_BOTTOM, "%.*s@%s", IMS_STR_FMT(cid),
@@ -68,12 +74,13 @@ void pcscf__regevent_subscribe(pcscf_ctx_t *c, int worker, const pcscf_reg_t *re
 	sip_proxy_target_t t;
 	memset(&t, 0, sizeof(t));
 	t.next_hop = hop;
-	if (sip_proxy_uac_send(c->proxy, worker, m, &t, on_subscribe_final, s) != 0)
+	rc = sip_proxy_uac_send(c->proxy, worker, m, &t, on_subscribe_final, s);
+	if (rc != 0)
 		goto fail;
 	ims_arena_destroy(a);
 	return;
 fail:
-	LOG_WARN("pcscf", "regevent.subscribe_not_sent impu=%.*s", IMS_STR_FMT(impu));
+	LOG_WARN("pcscf", "regevent.subscribe_not_sent impu=%.*s rc=%d", IMS_STR_FMT(impu), rc);
 	free(s);
 	ims_arena_destroy(a);
 }

@@ -162,7 +162,31 @@ expect "$WORK/mar6.out" failed_avp_code 1 "Failed-AVP names User-Name"
 cx lir2 lir --impu "$IMPU"
 expect "$WORK/lir2.out" result_code 2001 "daemon still serves after the errors"
 
-# 8. REST PUT of the registered user pushes the profile (PPR); DELETE sends
+# 8. TS 29.228 §8.1.1: a MAR from another S-CSCF de-registers the user at
+#    the old one (RTR NEW_SERVER_ASSIGNED); then the old one takes it back
+timeout 40 "${CXC[@]}" serve --count 1 --wait 20000 >"$WORK/serve0.out" 2>"$WORK/serve0.err" &
+SERVE_PID=$!
+PIDS+=("$SERVE_PID")
+for _ in $(seq 1 100); do grep -q '^ready=1' "$WORK/serve0.out" 2>/dev/null && break; sleep 0.1; done
+cx mar8 mar --identity "scscf2.$REALM" --impi "$IMPI" --impu "$IMPU" --server-name "sip:scscf2.$REALM:6060"
+expect "$WORK/mar8.out" result_code 2001 "MAR from another S-CSCF"
+wait "$SERVE_PID"; src=$?
+[ $src = 0 ] && ok "old S-CSCF got a request" || fail "serve0 exit $src"
+expect "$WORK/serve0.out" request RTR "RTR to the old S-CSCF"
+expect "$WORK/serve0.out" reason_code 1 "Deregistration-Reason NEW_SERVER_ASSIGNED"
+cx mar9 mar --impi "$IMPI" --impu "$IMPU" --server-name "$SCSCF"
+expect "$WORK/mar9.out" result_code 2001 "MAR back at the first S-CSCF"
+cx sar2 sar --impi "$IMPI" --impu "$IMPU" --server-name "$SCSCF" --sat REGISTRATION
+expect "$WORK/sar2.out" result_code 2001 "SAR REGISTRATION again"
+
+# 9. A peer from another realm is refused at the capabilities exchange
+timeout 30 "$BIN/cx-client" --realm evil.example.org --identity x.evil.example.org \
+  --peer-host "hss.$REALM" --peer-port "$DIA_PORT" --connect-timeout 1500 \
+  uar --impi "$IMPI" --impu "$IMPU" >"$WORK/evil.out" 2>"$WORK/evil.err"
+erc=$?
+[ $erc = 3 ] && ok "foreign realm refused (exit 3)" || fail "foreign realm: exit $erc $(cat "$WORK/evil.out")"
+
+# 10. REST PUT of the registered user pushes the profile (PPR); DELETE sends
 #    RTR; cx-client serve plays the S-CSCF that did the SAR
 timeout 40 "${CXC[@]}" serve --count 2 --wait 20000 >"$WORK/serve.out" 2>"$WORK/serve.err" &
 SERVE_PID=$!
@@ -191,7 +215,7 @@ expect "$WORK/uar6.out" exp_result_code 5001 "deleted user is unknown"
 
 kill -0 "$HSS_PID" 2>/dev/null && ok "ims-hss still running" || fail "ims-hss died"
 
-# 9. A clean stop: SIGTERM closes the Diameter side, no leak reports
+# 11. A clean stop: SIGTERM closes the Diameter side, no leak reports
 kill -TERM "$HSS_PID"
 for _ in $(seq 1 100); do kill -0 "$HSS_PID" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$HSS_PID" 2>/dev/null; then

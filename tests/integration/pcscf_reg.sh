@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # ims-pcscf against SIPp peers on loopback:
-#   UE (14061) -> P-CSCF (14060) -> stand-in I-CSCF (14062): the REGISTER
+#   UE (14061, UDP) -> P-CSCF (14060) -> stand-in I-CSCF (14062, TCP): the REGISTER
 #   carries Path/Require/P-Visited-Network-ID/P-Charging-Vector and no forged
 #   header; the 401 reaches the UE without ck/ik; the 200 is stored.
 #   The P-CSCF subscribes to the reg event at the stand-in S-CSCF (14063,
@@ -35,7 +35,7 @@ realm: $REALM
 sip:
   listen: ["127.0.0.1:$P:udp", "127.0.0.1:$P:tcp"]
   workers: 2
-icscf: ["sip:127.0.0.1:$IC"]
+icscf: ["sip:127.0.0.1:$IC;transport=tcp"]
 http:
   port: $METRICS
 YAML
@@ -53,7 +53,7 @@ curl -s -m 1 -o /dev/null "http://127.0.0.1:$METRICS/healthz" || { fail "ims-pcs
 
 sipp_bg() { # name port scenario [args...]: a SIPp UAS in the background
   local name=$1 port=$2 sf=$3; shift 3
-  sipp -sf "$SC_DIR/$sf" -i 127.0.0.1 -p "$port" -m "${M:-1}" -nostdin -trace_err \
+  sipp -sf "$SC_DIR/$sf" -i 127.0.0.1 -p "$port" -m "${M:-1}" -nostdin -trace_err -trace_msg \
        -timeout 20 -timeout_error "$@" >"$name.out" 2>&1 &
   PIDS+=("$!")
   eval "${name}_PID=$!"
@@ -69,7 +69,7 @@ waitpid_t() { # pid seconds
 }
 
 # 1. Registration through the P-CSCF.
-sipp_bg icscf "$IC" pcscf_icscf_uas.xml -key realm "$REALM" -key user ue1 -key scscf "127.0.0.1:$SC"
+sipp_bg icscf "$IC" pcscf_icscf_uas.xml -t t1 -key realm "$REALM" -key user ue1 -key scscf "127.0.0.1:$SC"
 M=2 sipp_bg scscf "$SC" pcscf_scscf_uas.xml -key realm "$REALM"
 sleep 0.5
 if sipp_run ue "$UE" pcscf_ue.xml "127.0.0.1:$P" -key realm "$REALM" -key user ue1; then
