@@ -156,6 +156,13 @@ curl -s -m 2 "http://127.0.0.1:$METRICS/metrics" | grep -q 'icscf_cx_answers_tot
   && ok "metrics" || fail "icscf_cx_answers_total missing"
 kill -0 "$ICSCF_PID" 2>/dev/null && ok "ims-icscf still running" || fail "ims-icscf died"
 
+# 6. A clean stop, and nothing for the sanitizers to report.
+kill -TERM "$ICSCF_PID" 2>/dev/null
+waitpid_t "$ICSCF_PID" 15 && ok "stopped cleanly on SIGTERM" || fail "did not stop on SIGTERM"
+if grep -q "Sanitizer\|runtime error" icscf.log hss.log; then
+  fail "sanitizer report"; grep -A20 "Sanitizer\|runtime error" icscf.log hss.log | head -60
+fi
+
 if [ "$FAILS" -ne 0 ]; then
   echo "--- icscf.log (tail)"; tail -40 icscf.log
   echo "$FAILS failure(s)"; exit 1

@@ -111,6 +111,13 @@ curl -s -m 2 "http://127.0.0.1:$METRICS/metrics" | grep -q "pcscf_requests_total
   && ok "metrics" || fail "pcscf_requests_total missing from /metrics"
 kill -0 "$PPID_" 2>/dev/null && ok "ims-pcscf still running" || fail "ims-pcscf died"
 
+# 6. A clean stop, and nothing for the sanitizers to report.
+kill -TERM "$PPID_" 2>/dev/null
+waitpid_t "$PPID_" 15 && ok "stopped cleanly on SIGTERM" || fail "did not stop on SIGTERM"
+if grep -q "Sanitizer\|runtime error" pcscf.log; then
+  fail "sanitizer report"; grep -A20 "Sanitizer\|runtime error" pcscf.log | head -60
+fi
+
 if [ "$FAILS" -ne 0 ]; then
   echo "--- pcscf.log (tail)"; tail -40 pcscf.log
   echo "$FAILS failure(s)"; exit 1
