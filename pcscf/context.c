@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <event2/event.h>
 
@@ -12,6 +13,65 @@
 #include "sip/proxy/sip_proxy.h"
 
 #define DEFAULT_REALM "ims.mnc001.mcc001.3gppnetwork.org"
+
+/* sip.listen: a list of {addr, port, proto: udp|tcp|both, advertise}, the
+ * same shape as the S-CSCF's (docs/configuration.md). "both" gives two
+ * transport listeners. Default: 127.0.0.1:<def_port>, both. */
+static int read_listeners(ims_cfg_t *cfg, sip_tp_listen_t *out, size_t max, size_t *n_out,
+			  long def_port, char *err, size_t errlen)
+{
+	char key[64];
+	size_t n = 0;
+	int nl = ims_cfg_list_len(cfg, "sip.listen");
+	if (nl < 0)
+		goto bad;
+	for (int i = 0; i < (nl ? nl : 1); i++) {
+		const char *addr = "127.0.0.1", *proto = "both", *adv = "";
+		long port = def_port;
+		if (nl) {
+			snprintf(key, sizeof(key), "sip.listen[%d].addr", i);
+			if (ims_cfg_str(cfg, key, "127.0.0.1", &addr) != 0)
+				goto bad;
+			snprintf(key, sizeof(key), "sip.listen[%d].port", i);
+			if (ims_cfg_int(cfg, key, def_port, 1, 65535, &port) != 0)
+				goto bad;
+			snprintf(key, sizeof(key), "sip.listen[%d].advertise", i);
+			if (ims_cfg_str(cfg, key, "", &adv) != 0)
+				goto bad;
+			snprintf(key, sizeof(key), "sip.listen[%d].proto", i);
+			if (ims_cfg_str(cfg, key, "both", &proto) != 0)
+				goto bad;
+		}
+		int udp = !strcasecmp(proto, "udp") || !strcasecmp(proto, "both");
+		int tcp = !strcasecmp(proto, "tcp") || !strcasecmp(proto, "both");
+		if (!udp && !tcp) {
+			snprintf(err, errlen, "%s: \"%s\" is not udp, tcp or both", key, proto);
+			return IMS_ECONFIG;
+		}
+		for (int t = 0; t < 2; t++) {
+			if (!(t == 0 ? udp : tcp))
+				continue;
+			if (n >= max) {
+				snprintf(err, errlen, "sip.listen: at most %zu listeners", max);
+				return IMS_ECONFIG;
+			}
+			sip_tp_listen_t *l = &out[n++];
+			memset(l, 0, sizeof(*l));
+			if (snprintf(l->host, sizeof(l->host), "%s", addr) >= (int)sizeof(l->host)) {
+				snprintf(err, errlen, "sip.listen[%d].addr: too long", i);
+				return IMS_ECONFIG;
+			}
+			snprintf(l->advertise, sizeof(l->advertise), "%s", adv);
+			l->port = (uint16_t)port;
+			l->proto = t == 0 ? SIP_TP_UDP : SIP_TP_TCP;
+		}
+	}
+	*n_out = n;
+	return 0;
+bad:
+	snprintf(err, errlen, "%s", ims_cfg_error(cfg));
+	return IMS_ECONFIG;
+}
 
 int64_t pcscf_now(void)
 {
@@ -36,7 +96,8 @@ static int cfg_fail(ims_cfg_t *cfg, char *err, size_t errlen)
 }
 
 const char *const pcscf_known_keys[] = {
-	"realm", "sip.listen[]", "sip.workers", "sip.host", "sip.port", "icscf[]",
+	"realm", "sip.listen[].addr", "sip.listen[].port", "sip.listen[].proto",
+	"sip.listen[].advertise", "sip.workers", "icscf[]",
 	"visited_network_id", "reg_event", "expiry_interval_ms", NULL,
 };
 
@@ -52,37 +113,15 @@ int pcscf_configure(ims_cfg_t *cfg, void **out, char *err, size_t errlen)
 
 	if (ims_cfg_str(cfg, "realm", DEFAULT_REALM, &k->realm) != 0)
 		goto bad;
-	int n = ims_cfg_list_len(cfg, "sip.listen");
-	if (n < 0)
-		goto bad;
-	if (n > PCSCF_MAX_LISTEN) {
-		snprintf(err, errlen, "sip.listen: at most %d listeners", PCSCF_MAX_LISTEN);
+	if (read_listeners(cfg, k->listen, PCSCF_MAX_LISTEN, &k->n_listen, 5060, err, errlen) != 0)
 		goto fail;
-	}
-	for (int i = 0; i < n; i++) {
-		const char *spec;
-		snprintf(path, sizeof(path), "sip.listen[%d]", i);
-		if (ims_cfg_str(cfg, path, NULL, &spec) != 0)
-			goto bad;
-		if (sip_tp_listen_parse(spec, &k->listen[i]) != 0) {
-			snprintf(err, errlen, "%s: \"%s\" is not addr:port:udp|tcp", path, spec);
-			goto fail;
-		}
-	}
-	k->n_listen = (size_t)n;
-	if (n == 0) {
-		sip_tp_listen_parse("127.0.0.1:5060:udp", &k->listen[0]);
-		sip_tp_listen_parse("127.0.0.1:5060:tcp", &k->listen[1]);
-		k->n_listen = 2;
-	}
+	int n;
 	if (ims_cfg_int(cfg, "sip.workers", 2, 0, 64, &v) != 0)
 		goto bad;
 	k->workers = (int)v;
-	if (ims_cfg_str(cfg, "sip.host", k->listen[0].host, &k->host) != 0)
-		goto bad;
-	if (ims_cfg_int(cfg, "sip.port", k->listen[0].port, 1, 65535, &v) != 0)
-		goto bad;
-	k->port = (uint16_t)v;
+	/* Path and Contact name the first listener (its advertised name). */
+	k->host = k->listen[0].advertise[0] ? k->listen[0].advertise : k->listen[0].host;
+	k->port = k->listen[0].port;
 
 	n = ims_cfg_list_len(cfg, "icscf");
 	if (n < 0)

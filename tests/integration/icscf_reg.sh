@@ -74,7 +74,8 @@ write_icscf() { # pool entries (yaml list items)
 log_level: debug
 realm: $REALM
 sip:
-  listen: ["127.0.0.1:$I:udp", "127.0.0.1:$I:tcp"]
+  listen:
+    - {addr: 127.0.0.1, port: $I, proto: both}
   workers: 2
 diameter:
   hss_addr: 127.0.0.1

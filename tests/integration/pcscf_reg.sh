@@ -33,7 +33,8 @@ cat > pcscf.yaml <<YAML
 log_level: debug
 realm: $REALM
 sip:
-  listen: ["127.0.0.1:$P:udp", "127.0.0.1:$P:tcp"]
+  listen:
+    - {addr: 127.0.0.1, port: $P, proto: both}
   workers: 2
 icscf: ["sip:127.0.0.1:$IC;transport=tcp"]
 http:
