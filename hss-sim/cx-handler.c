@@ -11,6 +11,7 @@
 #include "auth/digest.h"
 #include "base/ims_err.h"
 #include "cx-int.h"
+#include "dia/cx-client.h"
 #include "dia/cx-dict.h"
 #include "log/ims_log.h"
 #include "userdata-build.h"
@@ -263,6 +264,51 @@ out:
 
 /* --- MAR: TS 29.228 §6.3 --- */
 
+static void old_rtr_done(void *arg, const cx_answer_t *ans)
+{
+	char *impi = arg;
+	LOG_INFO(MOD, "rtr_old.done impi=%s status=%d code=%u", impi, (int)ans->status,
+		 cx_answer_code(ans));
+	free(impi);
+}
+
+/* TS 29.228 §8.1.1: a MAR names a new S-CSCF while the user is registered
+ * at another one: de-register the user there (NEW_SERVER_ASSIGNED), unless
+ * both names lead to the same Diameter client. Sent without waiting: we are
+ * on a freeDiameter thread. */
+static void cancel_old_scscf(hss_ctx_t *ctx, const hss_sub_t *sub, const char *old_name,
+			     ims_str_t new_host)
+{
+	hss_cx_t *cx = ctx->cx;
+	char host[256];
+	if (!cx || !cx->started || hss_cx_scscf_host(ctx, sub->impi, old_name, host, sizeof host))
+		return;
+	if (ims_str_caseeq_c(new_host, host))
+		return;
+	cx_req_t r;
+	memset(&r, 0, sizeof r);
+	r.cmd = CX_CMD_RTR;
+	r.user_name = ims_str_cstr(sub->impi);
+	r.dest_host = ims_str_cstr(host);
+	for (unsigned i = 0; i < sub->n_impus && i < CX_MAX_IMPU; i++)
+		r.impu[r.n_impu++] = ims_str_cstr(sub->impus[i].uri);
+	r.has_dereg = 1;
+	r.dereg_code = CX_REASON_NEW_SERVER_ASSIGNED;
+	r.dereg_info = IMS_STR("new S-CSCF assigned");
+	char *arg = strdup(sub->impi);
+	if (!arg)
+		return;
+	int rc = cx_client_send(&r, 0, old_rtr_done, arg);
+	if (rc) {
+		LOG_WARN(MOD, "rtr_old.failed impi=%s host=%s err=%s", sub->impi, host,
+			 ims_strerror(rc));
+		free(arg);
+		return;
+	}
+	hss_cx__host_forget(cx, sub->impi);
+	LOG_INFO(MOD, "rtr_old.sent impi=%s host=%s", sub->impi, host);
+}
+
 typedef enum { SCHEME_IS_AKA, SCHEME_IS_DIGEST, SCHEME_IS_UNKNOWN } scheme_t;
 
 static scheme_t scheme_of(ims_str_t s)
@@ -403,8 +449,10 @@ void hss_cx_mar(void *arg, const cx_req_t *req, cx_answer_t *ans, ims_arena_t *a
 		goto out;
 	}
 	if (strcmp(stored, server) != 0 && !(is_resync && stored[0])) {
-		if (stored[0] && st != HSS_REG_NOT_REGISTERED)
+		if (stored[0] && st != HSS_REG_NOT_REGISTERED) {
 			LOG_NOTICE(MOD, "mar.scscf_changed impi=%s old=%s new=%s", impi, stored, server);
+			cancel_old_scscf(ctx, sub, stored, req->origin_host);
+		}
 		if ((rc = hss_store_set_reg(ctx->store, impi, st, server))) {
 			store_failed(ans, rc, "set_reg");
 			goto out;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,6 +15,7 @@
 #include "dia/cx-core.h"
 #include "dia/cx-dict.h"
 #include "log/ims_log.h"
+#include "metrics/ims_metrics.h"
 
 typedef struct pending {
 	cx_answer_cb_t cb;
@@ -26,10 +28,37 @@ typedef struct pending {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int done;
+	struct timespec sent; /* CLOCK_MONOTONIC */
 } pending_t;
+
+/* cx_requests_sent_total{cmd, outcome} and the answer latency */
+static void count(const pending_t *p, const cx_answer_t *ans)
+{
+	static const char *names[] = { "answer", "timeout", "unreachable", "error" };
+	char outcome[16];
+	if (ans->status == CX_ANS_OK)
+		snprintf(outcome, sizeof outcome, "%u", cx_answer_code(ans));
+	else
+		snprintf(outcome, sizeof outcome, "%s", names[ans->status]);
+	ims_counter_inc(ims_metrics_counter2("cx_requests_sent_total",
+					     "Cx requests sent, by command and outcome (result code, "
+					     "timeout, unreachable, error)",
+					     "cmd", cx_cmd_name(p->cmd, 1), "outcome", outcome));
+	if (ans->status == CX_ANS_OK) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		double s = (double)(now.tv_sec - p->sent.tv_sec) +
+			   (double)(now.tv_nsec - p->sent.tv_nsec) / 1e9;
+		ims_histogram_observe(ims_metrics_histogram("cx_answer_seconds",
+							    "Cx answer latency", NULL, 0, "cmd",
+							    cx_cmd_name(p->cmd, 1)),
+				      s);
+	}
+}
 
 static void finish(pending_t *p, const cx_answer_t *ans)
 {
+	count(p, ans);
 	if (p->sync) {
 		pthread_mutex_lock(&p->mu);
 		if (ans != p->out)
@@ -86,6 +115,7 @@ static int send_msg(struct msg **pm, unsigned timeout_ms, pending_t *p)
 	struct msg *m = *pm;
 	*pm = NULL;
 	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &p->sent);
 	unsigned ms = timeout_ms ? timeout_ms : cx_core_timeout_ms();
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += ms / 1000;

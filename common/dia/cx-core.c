@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -112,8 +113,8 @@ int cx_core_conf_render(const cx_core_cfg_t *cfg, const char *cert, const char *
 	EMIT("Identity = \"%s\";\nRealm = \"%s\";\n", cfg->identity, cfg->realm);
 	/* Port 0 keeps freeDiameter from listening at all (client-only) */
 	EMIT("Port = %u;\nSecPort = 0;\n", (unsigned)cfg->port);
-	if (cfg->listen_addr && cfg->port)
-		EMIT("ListenOn = \"%s\";\n", cfg->listen_addr);
+	/* No ListenOn here: freeDiameter 1.2.1 silently drops a loopback
+	 * ListenOn (and then binds every address); see bind_listen_addr() */
 	/* TS 29.229 §7: Cx runs over TCP or SCTP; the lab uses TCP only */
 	EMIT("No_SCTP;\nNo_IPv6;\nNoRelay;\n");
 	EMIT("TcTimer = %u;\n", cfg->tc_timer ? cfg->tc_timer : 5);
@@ -174,6 +175,27 @@ out:
 	if (ret)
 		LOG_ERROR("dia", "cert.generate_failed path=%s", cert_path);
 	return ret;
+}
+
+/* Restricts the listener to cfg->listen_addr. freeDiameter's own ListenOn
+ * filters loopback addresses out (fd_ep_add_merge without EP_ACCEPTALL),
+ * which would leave the HSS listening on every interface; adding the
+ * endpoint ourselves with EP_ACCEPTALL keeps 127.0.0.1 a real bind. */
+static int bind_listen_addr(const char *addr)
+{
+	struct addrinfo hints, *ai = NULL;
+	if (!addr || !*addr || !strcmp(addr, "0.0.0.0") || !strcmp(addr, "::") || !strcmp(addr, "*"))
+		return 0;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
+	if (getaddrinfo(addr, NULL, &hints, &ai) || !ai) {
+		LOG_ERROR("dia", "listen.bad_address addr=%s", addr);
+		return IMS_ECONFIG;
+	}
+	int ret = fd_ep_add_merge(&fd_g_config->cnf_endpoints, ai->ai_addr, ai->ai_addrlen,
+				  EP_FL_CONF | EP_ACCEPTALL);
+	freeaddrinfo(ai);
+	return ret ? IMS_EDIAMETER : 0;
 }
 
 /* Accepts an unknown peer from our own realm (the CSCFs), over plain TCP.
@@ -284,6 +306,8 @@ int cx_core_start(const cx_core_cfg_t *cfg)
 		LOG_ERROR("dia", "conf.rejected path=%s (see the fd log lines above)", core.conf_path);
 		return IMS_ECONFIG;
 	}
+	if (cfg->port && (ret = bind_listen_addr(cfg->listen_addr)))
+		return ret;
 	if (fd_disp_app_support(cx_dict.app_cx, cx_dict.vendor_3gpp, 1, 0) ||
 	    fd_peer_validate_register(validate_peer)) {
 		LOG_ERROR("dia", "core.app_support_failed");

@@ -1,6 +1,7 @@
 /* Cx server: dispatch registration and the always-answer path. */
 #include "dia/cx-server.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include <freeDiameter/freeDiameter-host.h>
@@ -9,6 +10,7 @@
 #include "base/ims_err.h"
 #include "dia/cx-dict.h"
 #include "log/ims_log.h"
+#include "metrics/ims_metrics.h"
 
 typedef struct entry {
 	uint32_t cmd;
@@ -59,6 +61,11 @@ int cx_server_process(struct msg **req_msg)
 		goto out;
 	if (cx_ans_encode(*req_msg, &ans))
 		goto out;
+	char code[16];
+	snprintf(code, sizeof code, "%u", cx_answer_code(&ans));
+	ims_counter_inc(ims_metrics_counter2("cx_requests_received_total",
+					     "Cx requests answered, by command and result code",
+					     "cmd", cx_cmd_name(req.cmd, 1), "code", code));
 	LOG_INFO("dia", "answer.sent cmd=%s session_id=%.*s user=%.*s impu=%.*s code=%u exp=%u",
 		 cx_cmd_name(req.cmd, 0), IMS_STR_FMT(req.session_id), IMS_STR_FMT(req.user_name),
 		 req.n_impu ? (int)req.impu[0].len : 0, req.n_impu ? req.impu[0].s : "",
