@@ -199,11 +199,113 @@ static int get_hex(json_t *obj, const char *key, const char *path, int required,
 	return 0;
 }
 
+/* The size of the tree a POSIX regex compiler builds is roughly the
+ * pattern length times the copies bounded repetitions make: glibc expands
+ * x+ to xx* and x{n,m} to m copies of x, so "a++++...+" or "(a{99}){99}"
+ * grow exponentially and can exhaust memory. Estimate that size and refuse
+ * large ones before regcomp sees them. */
+#define RE_COST_MAX 4096
+#define RE_DEPTH_MAX 16
+
+static long re_cost(const char **pp, int depth, int *bad)
+{
+	const char *p = *pp;
+	long total = 0;
+	while (*p != '\0' && !*bad) {
+		long item = 1;
+		if (*p == ')') {
+			if (depth > 0)
+				break;
+			p++; /* unmatched: a literal to ERE; regcomp judges it */
+		} else if (*p == '|') {
+			p++;
+			continue;
+		} else if (*p == '(') {
+			if (depth >= RE_DEPTH_MAX) {
+				*bad = 1;
+				break;
+			}
+			p++;
+			item = re_cost(&p, depth + 1, bad) + 1;
+			if (*p == ')')
+				p++;
+		} else if (*p == '[') { /* bracket expression: one node */
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			while (*p != '\0' && *p != ']') {
+				if (*p == '[' && (p[1] == ':' || p[1] == '.' || p[1] == '=')) {
+					char c = p[1];
+					p += 2;
+					while (*p != '\0' && !(p[0] == c && p[1] == ']'))
+						p++;
+					if (*p != '\0')
+						p += 2;
+					continue;
+				}
+				p++;
+			}
+			if (*p == ']')
+				p++;
+		} else if (*p == '\\') {
+			p++;
+			if (*p >= '1' && *p <= '9') { /* back-references: exponential matching */
+				*bad = 1;
+				break;
+			}
+			if (*p != '\0')
+				p++;
+		} else {
+			p++;
+		}
+		/* duplication operators on the item just read */
+		int ops = 0;
+		while (!*bad && (*p == '*' || *p == '+' || *p == '?' ||
+				 (*p == '{' && p[1] >= '0' && p[1] <= '9'))) {
+			if (ops++ > 0) { /* POSIX leaves "a**", "a+{2}" undefined */
+				*bad = 1;
+				break;
+			}
+			if (*p == '{') {
+				long n = 0, m = -1;
+				for (p++; *p >= '0' && *p <= '9' && n <= RE_COST_MAX; p++)
+					n = n * 10 + (*p - '0');
+				if (*p == ',') {
+					m = 0;
+					for (p++; *p >= '0' && *p <= '9' && m <= RE_COST_MAX; p++)
+						m = m * 10 + (*p - '0');
+				}
+				if (*p == '}')
+					p++;
+				item *= (m > n ? m : n) + 1;
+			} else {
+				item *= *p == '+' ? 2 : 1;
+				p++;
+			}
+			if (item > RE_COST_MAX)
+				*bad = 1;
+		}
+		total += item;
+		if (total > RE_COST_MAX)
+			*bad = 1;
+	}
+	*pp = p;
+	return total;
+}
+
 /* TS 29.228 Annex B: the SPT contents are regular expressions; compile
  * once here so a bad one is refused at provisioning, not at a call. */
 static int check_regex(const char *re, const char *path, char *err, size_t cap)
 {
 	regex_t r;
+	const char *p = re;
+	int bad = 0;
+	(void)re_cost(&p, 0, &bad);
+	if (bad)
+		return fail(err, cap, path, "regular expression too complex (back-references, "
+			    "repeated repetitions, or more than %d nodes once expanded)", RE_COST_MAX);
 	int rc = regcomp(&r, re, REG_EXTENDED | REG_NOSUB);
 	if (rc != 0) {
 		char msg[128];

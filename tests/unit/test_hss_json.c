@@ -128,6 +128,12 @@ static const bad_case_t bad_cases[] = {
 	{ "ifcs/1/trigger/spt/2/header/content", "\"(unclosed\"", "ifcs[1].trigger.spt[2].header.content: invalid regular expression" },
 	{ "ifcs/1/trigger/spt/2/header/name", NULL, "ifcs[1].trigger.spt[2].header.name: required" },
 	{ "ifcs/1/trigger/spt/3/request_uri", "\"sip:[a-\"", "ifcs[1].trigger.spt[3].request_uri: invalid regular expression" },
+	{ "ifcs/1/trigger/spt/3/request_uri", "\"s+++++++++++++++++++++++++++++ip:x\"", "ifcs[1].trigger.spt[3].request_uri: regular expression too complex" },
+	{ "ifcs/1/trigger/spt/3/request_uri", "\"((a{99}){99})\"", "ifcs[1].trigger.spt[3].request_uri: regular expression too complex" },
+	{ "ifcs/1/trigger/spt/3/request_uri", "\"a*{2}\"", "ifcs[1].trigger.spt[3].request_uri: regular expression too complex" },
+	{ "ifcs/1/trigger/spt/3/request_uri", "\"((((((((((((((((((x))))))))))))))))))\"", "ifcs[1].trigger.spt[3].request_uri: regular expression too complex" },
+	{ "ifcs/1/trigger/spt/2/header/content", "\"(a*)*\\\\1\"", "ifcs[1].trigger.spt[2].header.content: regular expression too complex" },
+	{ "ifcs/1/trigger/spt/2/header/content", "\"x{5000}\"", "ifcs[1].trigger.spt[2].header.content: regular expression too complex" },
 	{ "ifcs/1/trigger/spt/4/sdp_line/line", "\"mm\"", "ifcs[1].trigger.spt[4].sdp_line.line: must be one SDP line type letter" },
 	{ "ifcs/1/trigger/spt/4/sdp_line", "\"m\"", "ifcs[1].trigger.spt[4].sdp_line: must be an object" },
 	{ "ifcs/1/trigger/spt/5", "{\"group\": 1}", "ifcs[1].trigger.spt[5]: needs one of" },
@@ -171,6 +177,28 @@ static void test_json_not_json_or_not_object(void **state)
 	const char *nl = "{\"a\\nb\":1}";
 	assert_int_equal(hss_json_sub_parse(nl, strlen(nl), &sub, err, sizeof(err)), IMS_EINVAL);
 	assert_string_equal(err, "a?b: unknown field");
+}
+
+static void test_json_realistic_regexes_pass(void **state)
+{
+	(void)state;
+	static const char *const ok_res[] = {
+		"sip:voicemail@.*", "^sip:\\+?[0-9]{3,15}@[a-z0-9.-]+(;.*)?$", "(INVITE|MESSAGE)",
+		"[[:alnum:]_.]+@ims\\.example\\.org", "a{2}b{3}c{4}d+e+f+g+h+i+j+", "[]a]x|[^]b]y",
+	};
+	for (size_t i = 0; i < sizeof(ok_res) / sizeof(ok_res[0]); i++) {
+		json_t *j = load_full();
+		char err[300] = "";
+		hss_sub_t *sub = NULL;
+		set_at(j, "ifcs/1/trigger/spt/3", NULL);
+		json_array_append_new(json_object_get(json_object_get(json_array_get(json_object_get(j, "ifcs"), 1), "trigger"), "spt"),
+				      json_pack("{ss}", "request_uri", ok_res[i]));
+		int rc = parse_json(j, &sub, err, sizeof(err));
+		json_decref(j);
+		if (rc != 0)
+			fail_msg("regex %s refused: %s", ok_res[i], err);
+		hss_sub_free(sub);
+	}
 }
 
 static void test_json_opc_derived_from_op(void **state)
@@ -257,6 +285,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_json_bad_field_is_named),
 		cmocka_unit_test(test_json_not_json_or_not_object),
+		cmocka_unit_test(test_json_realistic_regexes_pass),
 		cmocka_unit_test(test_json_opc_derived_from_op),
 		cmocka_unit_test(test_json_dump_roundtrip_and_secrets),
 		cmocka_unit_test(test_json_ifcs_sorted_by_priority),
