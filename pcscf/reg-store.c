@@ -65,6 +65,15 @@ static int uri_equal_str(ims_str_t a, ims_str_t b)
 	return sip_uri_equal(&ua, &ub);
 }
 
+static int same_host_port(ims_str_t a, ims_str_t b)
+{
+	sip_uri_t ua, ub;
+	if (sip_uri_parse(a, NULL, &ua) != 0 || sip_uri_parse(b, NULL, &ub) != 0)
+		return 0;
+	return ims_str_caseeq(ua.host, ub.host) &&
+	       (ua.port ? ua.port : 5060) == (ub.port ? ub.port : 5060);
+}
+
 pcscf_reg_store_t *pcscf_reg_store_create(void)
 {
 	pcscf_reg_store_t *st = calloc(1, sizeof(*st));
@@ -229,15 +238,24 @@ int pcscf_reg_store_find_contact(pcscf_reg_store_t *st, ims_str_t uri, int64_t n
 {
 	int rc = IMS_ENOENT;
 	uint32_t h = contact_hash(uri);
+	entry_t *loose = NULL;
 	pthread_mutex_lock(&st->mu);
 	for (cnode_t *n = st->contacts[h % NBUCKETS]; n; n = n->next) {
 		if (n->e->contact_hash[n->idx] != h || n->e->reg->expires_at <= now)
 			continue;
 		if (uri_equal_str(n->e->reg->contacts[n->idx], uri)) {
+			loose = NULL;
 			rc = pcscf_reg_copy(n->e->reg, a, out);
 			break;
 		}
+		if (!loose && same_host_port(n->e->reg->contacts[n->idx], uri))
+			loose = n->e;
 	}
+	/* A dialog's remote target may differ from the registered contact in
+	 * the user part or parameters; the same host and port still name the
+	 * UE's binding. */
+	if (loose)
+		rc = pcscf_reg_copy(loose->reg, a, out);
 	pthread_mutex_unlock(&st->mu);
 	return rc;
 }

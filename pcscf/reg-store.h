@@ -78,7 +78,9 @@ int pcscf_reg_store_find_flow(pcscf_reg_store_t *st, pcscf_transport_t tp, const
 			      pcscf_reg_t **out /* out */);
 
 /* Finds the registration holding a contact equal to `uri` (RFC 3261
- * §19.1.4 comparison). Returns 0 with a copy in `a`, IMS_ENOENT, IMS_ENOMEM. */
+ * §19.1.4 comparison), else one whose contact has the same host and port
+ * (a dialog's remote target). Returns 0 with a copy in `a`, IMS_ENOENT,
+ * IMS_ENOMEM. */
 int pcscf_reg_store_find_contact(pcscf_reg_store_t *st, ims_str_t uri, int64_t now,
 				 ims_arena_t *a, pcscf_reg_t **out /* out */);
 

@@ -56,7 +56,11 @@ static void test_put_and_find_by_flow_contact(void **state)
 	/* Contact lookup uses URI equality: host case and default port. */
 	assert_int_equal(pcscf_reg_store_find_contact(st, IMS_STR("sip:ue1@127.0.0.1:14061"), 10, a, &got), 0);
 	assert_int_equal(got->flow.port, 14061);
-	assert_int_equal(pcscf_reg_store_find_contact(st, IMS_STR("sip:ue2@127.0.0.1:14061"), 10, a, &got), IMS_ENOENT);
+	/* Another user part at the same host:port is the same UE binding (a
+	 * dialog's remote target); another port is not. */
+	assert_int_equal(pcscf_reg_store_find_contact(st, IMS_STR("sip:127.0.0.1:14061"), 10, a, &got), 0);
+	assert_int_equal(pcscf_reg_store_find_contact(st, IMS_STR("sip:ue1@127.0.0.1:14062"), 10, a, &got), IMS_ENOENT);
+	assert_int_equal(pcscf_reg_store_find_contact(st, IMS_STR("sip:ue1@127.0.0.2:14061"), 10, a, &got), IMS_ENOENT);
 
 	pcscf_reg_store_destroy(st);
 	ims_arena_destroy(a);
@@ -74,8 +78,11 @@ static void test_reregistration_replaces(void **state)
 	assert_int_equal(pcscf_reg_store_put(st, &r), 0);
 	assert_int_equal(pcscf_reg_store_count(st), 1);
 	pcscf_reg_t *got;
-	assert_int_equal(pcscf_reg_store_find_contact(st, IMS_STR("sip:ue1@127.0.0.1:14061"), 10, a, &got), IMS_ENOENT);
 	assert_int_equal(pcscf_reg_store_find_contact(st, IMS_STR("sip:ue1-new@127.0.0.1:14061"), 10, a, &got), 0);
+	assert_true(ims_str_eq_c(got->contacts[0], "sip:ue1-new@127.0.0.1:14061"));
+	/* The old contact only finds the replacement through host:port. */
+	assert_int_equal(pcscf_reg_store_find_contact(st, IMS_STR("sip:ue1@127.0.0.1:14061"), 10, a, &got), 0);
+	assert_true(ims_str_eq_c(got->contacts[0], "sip:ue1-new@127.0.0.1:14061"));
 	assert_int_equal(got->expires_at, 500);
 	pcscf_reg_store_destroy(st);
 	ims_arena_destroy(a);
