@@ -258,6 +258,10 @@ static void test_uri_equal_rfc3261_19_1_4_examples(void **state)
 	assert_true(eq("tel:+1-212-555-0101", "tel:+12125550101"));
 	assert_false(eq("tel:+12125550101", "tel:+12125550102"));
 	assert_true(eq("urn:service:sos", "urn:service:sos"));
+	/* a repeated parameter (found by fuzzing): the first occurrence counts */
+	assert_true(eq("sip:user;par=u%49x;par=u%epm", "sip:user;par=u%49x;par=u%epm"));
+	assert_true(eq("sip:host;p=1;p=2", "sip:host;p=1"));
+	assert_false(eq("sip:host;p=1;p=2", "sip:host;p=2"));
 	assert_false(eq("urn:service:sos", "urn:service:SOS"));
 }
 

@@ -85,10 +85,10 @@ int sip_param_find(const sip_param_t *list, const char *name, ims_str_t *value)
 
 int sip_params_find(ims_str_t raw, const char *name, ims_str_t *value)
 {
+	if (!raw.s)
+		return 0;
 	const char *p = raw.s, *end = raw.s + raw.len;
 	size_t nl = strlen(name);
-	if (!p)
-		return 0;
 	while (p < end) {
 		while (p < end && (sip__is_ws(*p) || *p == ';'))
 			p++;
@@ -616,9 +616,9 @@ static int next_dec(const char **pp, const char *end)
 
 static int esc_eq(ims_str_t x, ims_str_t y, int icase)
 {
-	const char *p = x.s, *pe = x.s + x.len, *q = y.s, *qe = y.s + y.len;
-	if (!p || !q)
+	if (!x.s || !y.s)
 		return x.len == y.len;
+	const char *p = x.s, *pe = x.s + x.len, *q = y.s, *qe = y.s + y.len;
 	while (p < pe && q < qe) {
 		int a = next_dec(&p, pe), b = next_dec(&q, qe);
 		if (icase) {
@@ -680,11 +680,11 @@ static int next_param(const char **pp, const char *end, ims_str_t *name, ims_str
 
 static int raw_param(ims_str_t raw, ims_str_t name, ims_str_t *value, int *found)
 {
-	const char *p = raw.s, *end = raw.s + raw.len;
 	ims_str_t n, v;
 	*found = 0;
-	if (!p)
+	if (!raw.s)
 		return 0;
+	const char *p = raw.s, *end = raw.s + raw.len;
 	while (next_param(&p, end, &n, &v)) {
 		if (esc_eq(n, name, 1)) {
 			*value = v;
@@ -708,15 +708,17 @@ static int params_equal(ims_str_t pa, ims_str_t pb)
 		if (fa != fb || (fa && !esc_eq(va, vb, 1)))
 			return 0;
 	}
+	if (!pa.s)
+		return 1;
 	const char *p = pa.s, *end = pa.s + pa.len;
 	ims_str_t n, v;
-	if (!p)
-		return 1;
 	while (next_param(&p, end, &n, &v)) {
-		ims_str_t vb = IMS_STR_NULL;
-		int fb;
+		/* a repeated name counts by its first occurrence on both sides */
+		ims_str_t va = IMS_STR_NULL, vb = IMS_STR_NULL;
+		int fa, fb;
+		raw_param(pa, n, &va, &fa);
 		raw_param(pb, n, &vb, &fb);
-		if (fb && !esc_eq(v, vb, 1))
+		if (fb && !esc_eq(va, vb, 1))
 			return 0;
 	}
 	return 1;
@@ -735,8 +737,10 @@ static int headers_equal(ims_str_t ha, ims_str_t hb)
 {
 	if (count_items(ha, '&') != count_items(hb, '&'))
 		return 0;
+	if (!ha.s)
+		return 1;
 	const char *p = ha.s, *end = ha.s + ha.len;
-	while (p && p < end) {
+	while (p < end) {
 		const char *s = p;
 		while (p < end && *p != '&')
 			p++;
