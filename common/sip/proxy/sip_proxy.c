@@ -685,24 +685,30 @@ static int push_via(sip_proxy_ctx_t *ctx, sip_msg_t *m, const sip_tp_peer_t *des
 	return 0;
 }
 
+/* Request-URI, pushed Routes and extra headers of a target. */
+static int apply_target(sip_msg_t *m, const sip_proxy_target_t *tg)
+{
+	int rc;
+	if (!tg)
+		return 0;
+	if (tg->ruri.len && (rc = sip_msg_set_ruri(m, tg->ruri)))
+		return rc;
+	for (size_t i = tg->nroutes; i-- > 0;)
+		if (!sip_msg_hdr_add(m, SIP_HDR_ROUTE, IMS_STR_NULL, tg->routes[i], SIP_POS_TOP))
+			return IMS_ENOMEM;
+	if (tg->hdrs.len && (rc = sip_tsx_add_hdr_lines(m, tg->hdrs)))
+		return rc;
+	return 0;
+}
+
 /* Builds the copy for one target: §16.6 steps 1-8 except the Via. */
 static int build_branch_msg(sip_proxy_ctx_t *ctx, const sip_proxy_target_t *tg,
 			    sip_msg_t **out)
 {
 	sip_msg_t *m;
 	int rc = sip_msg_clone(ctx->msg, ctx->arena, &m);
-	if (rc)
+	if (rc || (rc = apply_target(m, tg)))
 		return rc;
-	if (tg && tg->ruri.len && (rc = sip_msg_set_ruri(m, tg->ruri)))
-		return rc;
-	if (tg) {
-		for (size_t i = tg->nroutes; i-- > 0;)
-			if (!sip_msg_hdr_add(m, SIP_HDR_ROUTE, IMS_STR_NULL, tg->routes[i],
-					     SIP_POS_TOP))
-				return IMS_ENOMEM;
-		if (tg->hdrs.len && (rc = sip_tsx_add_hdr_lines(m, tg->hdrs)))
-			return rc;
-	}
 	/* step 3: Max-Forwards */
 	sip_hdr_t *mf = sip_msg_hdr(m, SIP_HDR_MAX_FORWARDS);
 	if (mf) {
@@ -1317,12 +1323,26 @@ static void reply_400_raw(px_worker_t *w, const char *buf, size_t len,
 		   "CSeq: %.*s\r\nContent-Length: 0\r\n\r\n",
 		reason, IMS_STR_FMT(via), IMS_STR_FMT(from), IMS_STR_FMT(to),
 		memmem(to.s, to.len, "tag=", 4) ? "" : ";tag=400", IMS_STR_FMT(cid), IMS_STR_FMT(cseq));
-	sip_msg_t *rsp;
-	if (txt.s && sip_msg_parse(txt.s, txt.len, a, &rsp, NULL) == 0 &&
-	    sip_tsx_send_response_stateless(w->tsx, rsp, src) == 0) {
-		stat_inc(&p->st.stateless_replies);
-		ims_arena_destroy(a);
-		return;
+	/* The answer is sent as text: its CSeq or From may be what did not
+	 * parse. It goes to the source address (§18.2.2 with received). */
+	const char *comma = memchr(via.s, ',', via.len);
+	if (comma)
+		via.len = (uint32_t)(comma - via.s);
+	sip_via_t v;
+	char ip[64];
+	sip_tp_peer_t dst;
+	if (txt.s && sip_via_parse(via, NULL, &v) == 0) {
+		v.received = ims_str_cstr(sip_tp_addr_host(&src->addr, ip, sizeof(ip)));
+		if (v.has_rport && !v.rport.len) {
+			v.has_rport = 0;
+			v.port = sip_tp_addr_port(&src->addr);
+		}
+		sip_tp_response_peer(&v, src, &dst);
+		if (sip_tsx_layer_send(w->tsx, &dst, txt.s, txt.len) == 0) {
+			stat_inc(&p->st.stateless_replies);
+			ims_arena_destroy(a);
+			return;
+		}
 	}
 	ims_arena_destroy(a);
 drop:
@@ -1513,6 +1533,30 @@ static void uac_cb(sip_tsx_t *t, const sip_tsx_event_t *ev, void *ud)
 	}
 }
 
+static int copy_request(const sip_msg_t *src, ims_arena_t *a, sip_msg_t **out)
+{
+	sip_msg_t *m;
+	int rc = sip_msg_new_request(a, src->method, src->ruri, &m);
+	if (rc)
+		return rc;
+	ims_str_t ctype = IMS_STR_NULL;
+	for (const sip_hdr_t *h = src->hdrs; h; h = h->next) {
+		if (h->flags & SIP_HDRF_DELETED || h->id == SIP_HDR_CONTENT_LENGTH)
+			continue;
+		if (h->id == SIP_HDR_CONTENT_TYPE) {
+			ctype = h->value;
+			continue;
+		}
+		if (!sip_msg_hdr_add(m, h->id, h->id == SIP_HDR_OTHER ? h->name : IMS_STR_NULL,
+				     h->value, SIP_POS_BOTTOM))
+			return IMS_ENOMEM;
+	}
+	if ((src->body.len || ctype.len) && (rc = sip_msg_set_body(m, ctype, src->body)))
+		return rc;
+	*out = m;
+	return 0;
+}
+
 int sip_proxy_uac_send(sip_proxy_t *p, int worker, const sip_msg_t *req,
 		       const sip_proxy_target_t *target, sip_proxy_uac_cb cb, void *ud)
 {
@@ -1530,18 +1574,17 @@ int sip_proxy_uac_send(sip_proxy_t *p, int worker, const sip_msg_t *req,
 	ctx->refs = 1;
 	ctx->method = req->method_id;
 	ctx->rcv = req;
-	int rc = sip_msg_clone(req, ctx->arena, &ctx->msg);
+	/* The daemon's request has no Via yet, so it is copied header by
+	 * header (not cloned through the parser, which wants a Via). */
 	sip_msg_t *m = NULL;
 	sip_tp_peer_t dest;
 	int li = -1;
+	int rc = copy_request(req, ctx->arena, &m);
 	if (!rc)
-		rc = build_branch_msg(ctx, target, &m);
-	if (!rc) {
-		/* an originated request starts at 70 (build_branch_msg decremented) */
-		sip_hdr_t *mf = sip_msg_hdr(m, SIP_HDR_MAX_FORWARDS);
-		if (mf && !sip_msg_hdr(req, SIP_HDR_MAX_FORWARDS))
-			rc = sip_msg_hdr_set_value(m, mf, IMS_STR("70"));
-	}
+		rc = apply_target(m, target);
+	if (!rc && !sip_msg_hdr(m, SIP_HDR_MAX_FORWARDS) &&
+	    !sip_msg_hdr_addf(m, SIP_HDR_MAX_FORWARDS, SIP_POS_TOP, "70"))
+		rc = IMS_ENOMEM;
 	if (!rc)
 		rc = branch_dest(ctx, target, m, &dest);
 	if (!rc)
