@@ -81,6 +81,16 @@ JSON
 
 start_hss "$WORK/hss.yaml" "$WORK/hss.log" || { cat "$WORK/hss.log"; echo "FAIL: ims-hss did not start"; exit 1; }
 
+# --- start-up errors are one line naming the port or the key ---------------------
+sed "s|^db: .*|db: $WORK/second.db|; s/port: 13900/port: 13902/" "$WORK/hss.yaml" > "$WORK/second.yaml"
+timeout 20 "$BIN/ims-hss" -c "$WORK/second.yaml" >"$WORK/second.out" 2>&1; RC=$?
+OUT=$(grep -v '^20[0-9][0-9]-' "$WORK/second.out")
+if [ "$RC" != 0 ] && grep -q "127.0.0.1:$PORT" <<<"$OUT"; then ok "busy REST port refused: $OUT"; else fail "busy port: rc=$RC $OUT"; fi
+sed "s|^db: .*|db: $WORK/no/such/dir/hss.db|; s/port: $PORT/port: 18112/; s/port: 13900/port: 13903/" "$WORK/hss.yaml" > "$WORK/baddb.yaml"
+timeout 20 "$BIN/ims-hss" -c "$WORK/baddb.yaml" >"$WORK/baddb.out" 2>&1; RC=$?
+OUT=$(grep -v '^20[0-9][0-9]-' "$WORK/baddb.out")
+if [ "$RC" != 0 ] && grep -q "db: cannot open" <<<"$OUT"; then ok "unusable db refused: $OUT"; else fail "bad db: rc=$RC $OUT"; fi
+
 # --- create, duplicate, validation -----------------------------------------
 call POST "$API" "$(sub_json 1)"
 expect "POST creates" 201 "\"impi\":\"$IMPI1\""
