@@ -189,6 +189,8 @@ static void expiry_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	scscf_reg_expire_run(&run->ctx, scscf_now());
+	if (run->ctx.on_tick)
+		run->ctx.on_tick(&run->ctx);
 	nr = scscf_reg_store_count(run->ctx.store, &nb);
 	ims_gauge_set(ims_metrics_gauge("scscf_registrations", "Registrations held", NULL, NULL),
 		      (int64_t)nr);

@@ -93,6 +93,7 @@ typedef struct scscf_ctx {
 	scscf_session_fn on_session;      /* non-REGISTER, non-reg-event requests */
 	scscf_session_rsp_fn on_session_response;   /* may be NULL */
 	scscf_session_cancel_fn on_session_cancel;  /* may be NULL */
+	void (*on_tick)(struct scscf_ctx *ctx);     /* session side's periodic work, may be NULL */
 	void *session;                    /* session side's own state (part 2) */
 } scscf_ctx_t;
 

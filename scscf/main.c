@@ -9,10 +9,28 @@ static int configure(ims_cfg_t *cfg, void **out, char *err, size_t errlen)
 {
 	int rc = scscf_configure(cfg, out, err, errlen);
 #ifdef SCSCF_HAVE_SESSION
-	if (rc == 0)
-		((scscf_ctx_t *)*out)->on_session = scscf_session_on_request;
+	/* the session side installs ctx->on_session and its hooks */
+	if (rc == 0) {
+		scscf_ctx_t *ctx = *out;
+		rc = scscf_session_init(ctx, err, errlen);
+		if (rc != 0) {
+			scscf_destroy(ctx);
+			*out = NULL;
+			return rc;
+		}
+		ctx->on_tick = scscf_session_expire;
+	}
 #endif
 	return rc;
+}
+
+static void destroy(void *ctx)
+{
+#ifdef SCSCF_HAVE_SESSION
+	/* after stop: no worker runs session code any more */
+	scscf_session_destroy(ctx);
+#endif
+	scscf_destroy(ctx);
 }
 
 int main(int argc, char **argv)
@@ -25,7 +43,7 @@ int main(int argc, char **argv)
 		.configure = configure,
 		.start = scscf_start,
 		.stop = scscf_stop,
-		.destroy = scscf_destroy,
+		.destroy = destroy,
 		.default_http_port = 9103,
 		.ready = scscf_ready,
 		.known_keys = scscf_known_keys,

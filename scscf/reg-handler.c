@@ -246,8 +246,9 @@ static ims_str_t ok_headers(reg_op_t *op, const scscf_reg_change_t *chg, ims_str
 	if (h.s && chg->n_live) {
 		/* TS 24.229 §5.4.1.2.2: our URI with "orig" for the UE's
 		 * originating requests (RFC 3608) */
-		h = ims_arena_printf(a, "%.*sService-Route: <%s;lr;orig>\r\n", IMS_STR_FMT(h),
-				     op->ctx->cfg.own_uri);
+		/* user part "orig" as well, for P-CSCFs that look there */
+		h = ims_arena_printf(a, "%.*sService-Route: <sip:orig@%s;lr;orig>\r\n",
+				     IMS_STR_FMT(h), op->ctx->cfg.own_uri + 4);
 		if (h.s && assoc.len)
 			h = cat(a, h, "P-Associated-URI: %.*s\r\n", assoc);
 	}
