@@ -306,18 +306,24 @@ static int contains(ims_str_t hay, const char *needle)
 	return 0;
 }
 
-int scscf_session_service_info_body(ims_arena_t *a, ims_str_t content_type, ims_str_t body,
-				    ims_str_t service_info, ims_str_t *out_ctype, ims_str_t *out_body)
+int scscf_session_service_info_xml(ims_arena_t *a, ims_str_t service_info, ims_str_t *out)
 {
 	ims_str_t esc;
 	if (xml_escape(a, service_info, &esc))
 		return IMS_ENOMEM;
 	/* TS 24.229 §7.6: the IM CN subsystem XML body. */
-	ims_str_t xml = ims_arena_printf(a,
-					 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"
-					 "<ims-3gpp version=\"1\"><service-info>%.*s</service-info></ims-3gpp>",
-					 IMS_STR_FMT(esc));
-	if (!xml.s)
+	*out = ims_arena_printf(a,
+				"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"
+				"<ims-3gpp version=\"1\"><service-info>%.*s</service-info></ims-3gpp>",
+				IMS_STR_FMT(esc));
+	return out->s ? 0 : IMS_ENOMEM;
+}
+
+int scscf_session_service_info_body(ims_arena_t *a, ims_str_t content_type, ims_str_t body,
+				    ims_str_t service_info, ims_str_t *out_ctype, ims_str_t *out_body)
+{
+	ims_str_t xml;
+	if (scscf_session_service_info_xml(a, service_info, &xml))
 		return IMS_ENOMEM;
 	/* RFC 2046 §5.1.1: the boundary must not occur in any part. */
 	char boundary[48];

@@ -98,7 +98,10 @@ int scscf_session_as_route(ims_arena_t *a, ims_str_t server_name, ims_str_t own_
 /* TS 24.229 §5.4.3.2 step 4 / §7.6: when the iFC has ServiceInfo, the body
  * sent to the AS becomes multipart/mixed with the original body (if any)
  * and an application/3gpp-ims+xml part carrying <service-info>. Returns 0
- * with the new Content-Type and body in `a`, or IMS_ENOMEM. */
+ * with the new Content-Type and body in `a`, or IMS_ENOMEM.
+ * scscf_session_service_info_xml gives the XML part alone (escaped). */
+int scscf_session_service_info_xml(ims_arena_t *a, ims_str_t service_info, ims_str_t *out /* out */);
+
 int scscf_session_service_info_body(ims_arena_t *a, ims_str_t content_type, ims_str_t body,
 				    ims_str_t service_info, ims_str_t *out_ctype /* out */,
 				    ims_str_t *out_body /* out */);

@@ -20,4 +20,19 @@ struct sip_proxy_ctx; /* common/sip/proxy: one request context (sip_proxy_ctx_t)
  * (the dispatcher then answers 500). */
 int scscf_session_on_request(scscf_ctx_t *ctx, struct sip_proxy_ctx *req, struct sip_msg *msg);
 
+/* Sets up the session side on a configured context: reads the "session."
+ * keys of ctx->ycfg (session.icscf_uri, default sip:127.0.0.1:4060;
+ * session.breakout_uri, default none; session.home_tel_prefixes, default
+ * "" = every tel: is tried at home; session.odi_ttl seconds, default 300),
+ * creates the odi table and installs ctx->on_session and
+ * ctx->on_session_response. Needs ctx->cfg.own_uri and realm. Returns 0,
+ * IMS_ECONFIG (one line in err naming the key) or IMS_ENOMEM. */
+int scscf_session_init(scscf_ctx_t *ctx, char *err, size_t errlen);
+
+/* Undoes scscf_session_init. NULL or an uninitialised ctx is fine. */
+void scscf_session_destroy(scscf_ctx_t *ctx);
+
+/* Drops expired odi entries (call it from the periodic expiry tick). */
+void scscf_session_expire(scscf_ctx_t *ctx);
+
 #endif

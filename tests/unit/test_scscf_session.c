@@ -13,6 +13,7 @@
 #include "../../scscf/profile.h"
 #include "../../scscf/session-odi.h"
 #include "../../scscf/session-rules.h"
+#include "../../scscf/isc-register.h"
 
 /* ---- odi table ---------------------------------------------------------- */
 
@@ -322,6 +323,83 @@ static void test_classify(void **state)
 	ims_arena_destroy(a);
 }
 
+/* ---- third-party REGISTER (TS 24.229 §5.4.1.7) -------------------------- */
+
+static const char reg_text[] =
+	"REGISTER sip:ims.example SIP/2.0\r\n"
+	"Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-r1\r\n"
+	"From: <sip:alice@ims.example>;tag=r1\r\nTo: <sip:alice@ims.example>\r\n"
+	"Call-ID: reg1\r\nCSeq: 3 REGISTER\r\nMax-Forwards: 70\r\n"
+	"Contact: <sip:alice@127.0.0.1:5070>\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n";
+static const char ok_text[] =
+	"SIP/2.0 200 OK\r\n"
+	"Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-r1\r\n"
+	"From: <sip:alice@ims.example>;tag=r1\r\nTo: <sip:alice@ims.example>;tag=s1\r\n"
+	"Call-ID: reg1\r\nCSeq: 3 REGISTER\r\n"
+	"Contact: <sip:alice@127.0.0.1:5070>;expires=300, <sip:alice@127.0.0.1:5080>;expires=120\r\n"
+	"Content-Length: 0\r\n\r\n";
+
+/* The core adds our Via when sending; add one so the text parses back. */
+static sip_msg_t *reparse(ims_arena_t *a, sip_msg_t *m)
+{
+	ims_str_t text;
+	assert_non_null(sip_msg_hdr_add(m, SIP_HDR_VIA, IMS_STR_NULL,
+					IMS_STR("SIP/2.0/UDP 127.0.0.1:6060;branch=z9hG4bK-x"), SIP_POS_TOP));
+	assert_int_equal(sip_msg_print_arena(m, a, &text), 0);
+	return parse(a, text.s);
+}
+
+static void test_isc_third_party_register_build(void **state)
+{
+	(void)state;
+	ims_arena_t *a = ims_arena_create(16384);
+	sip_msg_t *req = parse(a, reg_text), *rsp = parse(a, ok_text), *m = NULL;
+	assert_int_equal(scscf_isc_register_expires(rsp, 0), 300);
+	scscf_as_t as = { .server_name = IMS_STR("sip:as1.ims.example:5090") };
+	ims_str_t own = IMS_STR("sip:scscf.ims.example:6060");
+
+	/* No body asked for. */
+	assert_int_equal(scscf_isc_build_register(a, own, IMS_STR("sip:alice@ims.example"), &as, req, rsp,
+						  300, IMS_STR("cid1"), IMS_STR("t1"), &m), 0);
+	sip_msg_t *p = reparse(a, m);
+	assert_true(ims_str_eq_c(p->ruri, "sip:as1.ims.example:5090"));
+	assert_true(ims_str_eq_c(sip_msg_hdr(p, SIP_HDR_FROM)->value, "<sip:scscf.ims.example:6060>;tag=t1"));
+	assert_true(ims_str_eq_c(sip_msg_hdr(p, SIP_HDR_TO)->value, "<sip:alice@ims.example>"));
+	assert_true(ims_str_eq_c(sip_msg_hdr(p, SIP_HDR_CONTACT)->value, "<sip:scscf.ims.example:6060>"));
+	assert_int_equal(p->expires, 300);
+	assert_int_equal(p->cseq, 1);
+	assert_int_equal(p->body.len, 0);
+
+	/* Only the request: a message/sip body that is the REGISTER. */
+	as.include_register_request = 1;
+	assert_int_equal(scscf_isc_build_register(a, own, IMS_STR("sip:alice@ims.example"), &as, req, rsp,
+						  300, IMS_STR("cid2"), IMS_STR("t2"), &m), 0);
+	p = reparse(a, m);
+	assert_true(ims_str_eq_c(sip_msg_hdr(p, SIP_HDR_CONTENT_TYPE)->value, "message/sip"));
+	assert_true(ims_str_eq_c(p->body, reg_text));
+
+	/* Request, response and ServiceInfo: multipart/mixed, three parts. */
+	as.include_register_response = 1;
+	as.has_service_info = 1;
+	as.service_info = IMS_STR("<gold>");
+	assert_int_equal(scscf_isc_build_register(a, own, IMS_STR("sip:alice@ims.example"), &as, req, rsp,
+						  0, IMS_STR("cid3"), IMS_STR("t3"), &m), 0);
+	p = reparse(a, m);
+	assert_true(ims_str_eq_c(sip_msg_hdr(p, SIP_HDR_CONTENT_TYPE)->value,
+				 "multipart/mixed;boundary=ims-isc-boundary-0"));
+	assert_int_equal(p->expires, 0);
+	assert_non_null(strstr(p->body.s, "Content-Type: message/sip\r\n\r\nREGISTER sip:ims.example"));
+	assert_non_null(strstr(p->body.s, "Content-Type: message/sip\r\n\r\nSIP/2.0 200 OK"));
+	assert_non_null(strstr(p->body.s, "<service-info>&lt;gold&gt;</service-info>"));
+	assert_non_null(strstr(p->body.s, "--ims-isc-boundary-0--\r\n"));
+
+	/* A tel: ServerName cannot be a Request-URI for REGISTER here. */
+	as.server_name = IMS_STR("tel:+1555");
+	assert_int_equal(scscf_isc_build_register(a, own, IMS_STR("sip:alice@ims.example"), &as, req, rsp,
+						  0, IMS_STR("cid4"), IMS_STR("t4"), &m), IMS_EINVAL);
+	ims_arena_destroy(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -334,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_as_route),
 		cmocka_unit_test(test_service_info_body),
 		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_isc_third_party_register_build),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

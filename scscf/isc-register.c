@@ -1,0 +1,212 @@
+/* Third-party REGISTER (TS 24.229 §5.4.1.7). See isc-register.h. */
+#include "isc-register.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/ims_err.h"
+#include "ifc-eval.h"
+#include "log/ims_log.h"
+#include "session-rules.h"
+#include "sip/proxy/sip_proxy.h"
+
+static int is_sip(ims_str_t v)
+{
+	return (v.len > 4 && strncasecmp(v.s, "sip:", 4) == 0) ||
+	       (v.len > 5 && strncasecmp(v.s, "sips:", 5) == 0);
+}
+
+/* Renders a message for a message/sip body part. */
+static int msg_text(ims_arena_t *a, const sip_msg_t *m, ims_str_t *out)
+{
+	return sip_msg_print_arena(m, a, out);
+}
+
+int scscf_isc_build_register(ims_arena_t *a, ims_str_t own_uri, ims_str_t served_impu,
+			     const scscf_as_t *as, const sip_msg_t *req, const sip_msg_t *rsp,
+			     uint32_t expires, ims_str_t call_id, ims_str_t tag, sip_msg_t **out)
+{
+	int rc;
+	ims_str_t ruri = ims_str_trim(as->server_name);
+	if (ruri.len >= 2 && ruri.s[0] == '<' && ruri.s[ruri.len - 1] == '>')
+		ruri = ims_str_from(ruri.s + 1, ruri.len - 2);
+	if (!is_sip(ruri))
+		return IMS_EINVAL;
+	sip_msg_t *m = NULL;
+	if ((rc = sip_msg_new_request(a, IMS_STR("REGISTER"), ruri, &m)))
+		return rc;
+	/* TS 24.229 §5.4.1.7: To = the served public identity, From and
+	 * Contact = the S-CSCF, Expires = the registration's expiry. */
+	if (!sip_msg_hdr_addf(m, SIP_HDR_FROM, SIP_POS_BOTTOM, "<%.*s>;tag=%.*s", IMS_STR_FMT(own_uri),
+			      IMS_STR_FMT(tag)) ||
+	    !sip_msg_hdr_addf(m, SIP_HDR_TO, SIP_POS_BOTTOM, "<%.*s>", IMS_STR_FMT(served_impu)) ||
+	    !sip_msg_hdr_add(m, SIP_HDR_CALL_ID, IMS_STR_NULL, call_id, SIP_POS_BOTTOM) ||
+	    !sip_msg_hdr_add(m, SIP_HDR_CSEQ, IMS_STR_NULL, IMS_STR("1 REGISTER"), SIP_POS_BOTTOM) ||
+	    !sip_msg_hdr_addf(m, SIP_HDR_CONTACT, SIP_POS_BOTTOM, "<%.*s>", IMS_STR_FMT(own_uri)) ||
+	    !sip_msg_hdr_addf(m, SIP_HDR_EXPIRES, SIP_POS_BOTTOM, "%u", expires))
+		return IMS_ENOMEM;
+
+	/* The body parts the iFC asks for (TS 24.229 §5.4.1.7 a-c). */
+	ims_str_t parts[3], types[3];
+	size_t n = 0;
+	if (as->include_register_request && req) {
+		if ((rc = msg_text(a, req, &parts[n])))
+			return rc;
+		types[n++] = IMS_STR("message/sip");
+	}
+	if (as->include_register_response && rsp) {
+		if ((rc = msg_text(a, rsp, &parts[n])))
+			return rc;
+		types[n++] = IMS_STR("message/sip");
+	}
+	if (as->has_service_info) {
+		if ((rc = scscf_session_service_info_xml(a, as->service_info, &parts[n])))
+			return rc;
+		types[n++] = IMS_STR("application/3gpp-ims+xml");
+	}
+	if (n == 0) {
+		*out = m;
+		return 0;
+	}
+	if (n == 1) {
+		if ((rc = sip_msg_set_body(m, types[0], parts[0])))
+			return rc;
+		*out = m;
+		return 0;
+	}
+	/* RFC 2046 §5.1: several parts, a boundary none of them contains. */
+	char boundary[40];
+	for (unsigned k = 0;; k++) {
+		snprintf(boundary, sizeof(boundary), "ims-isc-boundary-%u", k);
+		int clash = 0;
+		for (size_t i = 0; i < n; i++)
+			clash |= memmem(parts[i].s, parts[i].len, boundary, strlen(boundary)) != NULL;
+		if (!clash)
+			break;
+	}
+	size_t cap = 64;
+	for (size_t i = 0; i < n; i++)
+		cap += parts[i].len + types[i].len + 2 * sizeof(boundary) + 32;
+	char *buf = ims_arena_alloc(a, cap);
+	if (!buf)
+		return IMS_ENOMEM;
+	size_t len = 0;
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(buf + len, cap - len, "--%s\r\nContent-Type: %.*s\r\n\r\n%.*s\r\n",
+					boundary, IMS_STR_FMT(types[i]), IMS_STR_FMT(parts[i]));
+	len += (size_t)snprintf(buf + len, cap - len, "--%s--\r\n", boundary);
+	ims_str_t ct = ims_arena_printf(a, "multipart/mixed;boundary=%s", boundary);
+	if (!ct.s)
+		return IMS_ENOMEM;
+	if ((rc = sip_msg_set_body(m, ct, ims_str_from(buf, len))))
+		return rc;
+	*out = m;
+	return 0;
+}
+
+uint32_t scscf_isc_register_expires(const sip_msg_t *rsp, uint32_t def)
+{
+	int64_t best = -1;
+	sip_val_iter_t it = { 0 };
+	ims_str_t v;
+	while (sip_msg_next_value(rsp, SIP_HDR_CONTACT, &it, &v) == 1) {
+		sip_nameaddr_t na;
+		uint64_t e;
+		if (sip_nameaddr_parse(v, NULL, &na) == 0 && na.expires.len &&
+		    ims_str_to_u64(na.expires, UINT32_MAX, &e) == 0 && (int64_t)e > best)
+			best = (int64_t)e;
+	}
+	if (best < 0 && rsp->expires >= 0)
+		best = rsp->expires;
+	return best < 0 ? def : (uint32_t)best;
+}
+
+typedef struct isc_ud {
+	scscf_default_handling_t dh;
+	char as[256];
+	char impu[256];
+} isc_ud_t;
+
+static void on_third_party_answer(void *ud, int code, sip_msg_t *rsp)
+{
+	isc_ud_t *u = ud;
+	(void)rsp;
+	if (code >= 200 && code < 300) {
+		LOG_INFO("scscf", "isc.register_ok as=%s impu=%s code=%d", u->as, u->impu, code);
+	} else if (u->dh == SCSCF_DH_SESSION_TERMINATED) {
+		/* TS 24.229 §5.4.1.7: SESSION_TERMINATED asks for a network-
+		 * initiated de-registration of the served user. */
+		LOG_WARN("scscf", "isc.register_failed as=%s impu=%s code=%d default_handling=SESSION_TERMINATED",
+			 u->as, u->impu, code);
+	} else {
+		LOG_NOTICE("scscf", "isc.register_failed as=%s impu=%s code=%d default_handling=SESSION_CONTINUED",
+			   u->as, u->impu, code);
+	}
+	free(u);
+}
+
+int scscf_isc_third_party_register(scscf_ctx_t *ctx, int worker, const scscf_profile_t *profile,
+				   const sip_msg_t *register_req, const sip_msg_t *response,
+				   int reg_type)
+{
+	if (!ctx || !ctx->proxy || !profile || !register_req || !response)
+		return IMS_EINVAL;
+	ims_arena_t *a = ims_arena_create(4096);
+	if (!a)
+		return IMS_ENOMEM;
+	int rc = 0, sent = 0;
+	ims_str_t impu;
+	const sip_hdr_t *to = sip_msg_hdr(register_req, SIP_HDR_TO);
+	sip_nameaddr_t na;
+	if (!to || sip_nameaddr_parse(to->value, NULL, &na) || sip_uri_aor(&na.uri, a, &impu)) {
+		rc = IMS_EPARSE;
+		goto out;
+	}
+	const scscf_service_profile_t *sp = NULL;
+	if (!scscf_profile_find_impu(profile, impu, &sp, NULL))
+		goto out; /* not in the profile: no services */
+	uint32_t expires = reg_type == SCSCF_REGTYPE_DE ? 0 : scscf_isc_register_expires(response, 0);
+	scscf_ifc_req_t rv;
+	scscf_ifc_req_from_msg(register_req, &rv);
+	rv.reg_type = reg_type;
+	ims_str_t own = ims_str_cstr(ctx->cfg.own_uri);
+	for (int i = 0; (i = scscf_ifc_next(sp, (unsigned)i, &rv, SCSCF_SC_ORIGINATING, 1)) >= 0; i++) {
+		const scscf_ifc_t *f = &sp->ifcs[i];
+		ims_str_t call_id = sip_proxy_random_token(ctx->proxy, a, 12);
+		ims_str_t tag = sip_proxy_random_token(ctx->proxy, a, 6);
+		sip_msg_t *m = NULL;
+		if (!call_id.s || !tag.s) {
+			rc = IMS_ENOMEM;
+			goto out;
+		}
+		int r = scscf_isc_build_register(a, own, impu, &f->as, register_req, response, expires,
+						 call_id, tag, &m);
+		if (r) {
+			LOG_WARN("scscf", "isc.register_build_failed as=%.*s err=%s",
+				 IMS_STR_FMT(f->as.server_name), ims_strerror(r));
+			continue;
+		}
+		isc_ud_t *u = calloc(1, sizeof(*u));
+		if (!u) {
+			rc = IMS_ENOMEM;
+			goto out;
+		}
+		u->dh = f->as.default_handling;
+		ims_str_to_c(f->as.server_name, u->as, sizeof(u->as));
+		ims_str_to_c(impu, u->impu, sizeof(u->impu));
+		r = sip_proxy_uac_send(ctx->proxy, worker, m, NULL, on_third_party_answer, u);
+		if (r) {
+			free(u);
+			LOG_WARN("scscf", "isc.register_send_failed as=%.*s err=%s",
+				 IMS_STR_FMT(f->as.server_name), ims_strerror(r));
+			continue;
+		}
+		LOG_INFO("scscf", "isc.register as=%.*s impu=%.*s expires=%u priority=%d",
+			 IMS_STR_FMT(f->as.server_name), IMS_STR_FMT(impu), expires, f->priority);
+		sent++;
+	}
+out:
+	ims_arena_destroy(a);
+	return rc ? rc : sent;
+}

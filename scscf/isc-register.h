@@ -1,0 +1,48 @@
+/* Third-party REGISTER to application servers (TS 24.229 §5.4.1.7,
+ * TS 23.218 §6.3): after a successful REGISTER the S-CSCF evaluates the
+ * served user's iFCs against it and, for every AS whose iFC matches,
+ * registers the user there on its own behalf.
+ */
+#ifndef SCSCF_ISC_REGISTER_H
+#define SCSCF_ISC_REGISTER_H
+
+#include <stdint.h>
+
+#include "base/ims_arena.h"
+#include "base/ims_str.h"
+#include "context.h"
+#include "profile.h"
+#include "sip/msg/sip_msg.h"
+
+/* Builds one third-party REGISTER in `a` (TS 24.229 §5.4.1.7):
+ * Request-URI = the AS ServerName, From = the S-CSCF URI (with `tag`),
+ * To = the served public identity, Contact = the S-CSCF URI, Call-ID,
+ * CSeq 1, Expires = `expires`, and the body the iFC asks for: the
+ * incoming REGISTER (IncludeRegisterRequest) and/or its 200
+ * (IncludeRegisterResponse) as message/sip, else the ServiceInfo as
+ * application/3gpp-ims+xml; several parts make a multipart/mixed body.
+ * `req`/`rsp` may be NULL when not included. Returns 0 and *out (in `a`),
+ * IMS_EINVAL (ServerName not a sip/sips URI), IMS_ENOMEM. */
+int scscf_isc_build_register(ims_arena_t *a, ims_str_t own_uri, ims_str_t served_impu,
+			     const scscf_as_t *as, const sip_msg_t *req, const sip_msg_t *rsp,
+			     uint32_t expires, ims_str_t call_id, ims_str_t tag,
+			     sip_msg_t **out /* out */);
+
+/* The expiry to announce: 0 for a de-registration, else the largest
+ * Contact ;expires of the 200 (or its Expires header), else `def`. */
+uint32_t scscf_isc_register_expires(const sip_msg_t *rsp, uint32_t def);
+
+/* Sends the third-party REGISTERs for one REGISTER that the registrar
+ * answered with `response` (a 2xx). The served identity is the AOR of the
+ * REGISTER's To; the iFCs of its service profile are evaluated with the
+ * REGISTER in the ORIGINATING session case (registered part), reg_type
+ * one of SCSCF_REGTYPE_* (INITIAL/RE/DE). Must run on SIP worker `worker`
+ * (the one handling the REGISTER). Failures are logged; an AS failing with
+ * SESSION_TERMINATED default handling is logged at warn level (the
+ * network-initiated de-registration it calls for is not done here).
+ * Returns how many REGISTERs were sent, or a negative IMS_E*. */
+int scscf_isc_third_party_register(scscf_ctx_t *ctx, int worker, const scscf_profile_t *profile,
+				   const sip_msg_t *register_req, const sip_msg_t *response,
+				   int reg_type);
+
+#endif
