@@ -8,6 +8,7 @@
 #include "base/ims_err.h"
 #include "ifc-eval.h"
 #include "log/ims_log.h"
+#include "reg-store.h"
 #include "session-rules.h"
 #include "sip/proxy/sip_proxy.h"
 
@@ -209,4 +210,52 @@ int scscf_isc_third_party_register(scscf_ctx_t *ctx, int worker, const scscf_pro
 out:
 	ims_arena_destroy(a);
 	return rc ? rc : sent;
+}
+
+/* Does the 2xx still bind any contact (expires > 0)? */
+static int has_live_contact(const sip_msg_t *rsp)
+{
+	sip_val_iter_t it = { 0 };
+	ims_str_t v;
+	while (sip_msg_next_value(rsp, SIP_HDR_CONTACT, &it, &v) == 1) {
+		sip_nameaddr_t na;
+		uint64_t e;
+		if (sip_nameaddr_parse(v, NULL, &na) != 0)
+			continue;
+		if (!na.expires.len || (ims_str_to_u64(na.expires, UINT32_MAX, &e) == 0 && e > 0))
+			return 1;
+	}
+	return 0;
+}
+
+void scscf_isc_on_register_final(scscf_ctx_t *ctx, sip_proxy_ctx_t *pctx, sip_msg_t *rsp)
+{
+	if (!ctx || !ctx->store || !rsp || rsp->status < 200 || rsp->status >= 300)
+		return;
+	const sip_msg_t *req = sip_proxy_ctx_received(pctx);
+	if (!req || req->method_id != SIP_METHOD_REGISTER)
+		return;
+	ims_arena_t *a = ims_arena_create(2048);
+	if (!a)
+		return;
+	const sip_hdr_t *to = sip_msg_hdr(req, SIP_HDR_TO);
+	sip_nameaddr_t na;
+	ims_str_t impu;
+	scscf_reg_view_t view;
+	if (to && sip_nameaddr_parse(to->value, NULL, &na) == 0 && sip_uri_aor(&na.uri, a, &impu) == 0 &&
+	    scscf_reg_store_lookup(ctx->store, impu, scscf_now(), a, &view) == 0) {
+		if (view.profile) {
+			/* Initial vs re-registration is not visible here: 0 lets
+			 * every REGISTER trigger through (RegistrationType not
+			 * applied), a 2xx without live contacts is a DE. */
+			int reg_type = has_live_contact(rsp) ? 0 : SCSCF_REGTYPE_DE;
+			int n = scscf_isc_third_party_register(ctx, sip_proxy_ctx_worker(pctx), view.profile,
+							       req, rsp, reg_type);
+			if (n < 0)
+				LOG_WARN("scscf", "isc.register_error impu=%.*s err=%s", IMS_STR_FMT(impu),
+					 ims_strerror(n));
+		}
+		scscf_reg_view_release(&view);
+	}
+	ims_arena_destroy(a);
 }

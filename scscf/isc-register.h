@@ -45,4 +45,12 @@ int scscf_isc_third_party_register(scscf_ctx_t *ctx, int worker, const scscf_pro
 				   const sip_msg_t *register_req, const sip_msg_t *response,
 				   int reg_type);
 
+/* The hook for the final response to a REGISTER (the proxy's on_final):
+ * for a 2xx, looks the registration up by the To AOR and, when it has a
+ * profile, sends the third-party REGISTERs (above) from the context's
+ * worker. A 2xx without live contacts counts as a de-registration (by then
+ * the profile is usually gone, so nothing is sent). Anything else: no-op. */
+struct sip_proxy_ctx;
+void scscf_isc_on_register_final(scscf_ctx_t *ctx, struct sip_proxy_ctx *pctx, sip_msg_t *rsp);
+
 #endif

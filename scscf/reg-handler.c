@@ -20,6 +20,7 @@
 #include "cx-build.h"
 #include "log/ims_log.h"
 #include "metrics/ims_metrics.h"
+#include "isc-register.h"
 #include "profile.h"
 #include "reg-parse.h"
 #include "regevent.h"
@@ -535,6 +536,8 @@ void scscf_on_final(sip_proxy_ctx_t *pctx, sip_msg_t *rsp, void *ud)
 {
 	if (sip_proxy_ctx_method(pctx) == SIP_METHOD_SUBSCRIBE)
 		scscf_regevent_on_final(ud, pctx, rsp);
+	else if (sip_proxy_ctx_method(pctx) == SIP_METHOD_REGISTER)
+		scscf_isc_on_register_final(ud, pctx, rsp); /* TS 24.229 §5.4.1.7 (isc-register.h) */
 }
 
 int scscf_on_response(sip_proxy_ctx_t *pctx, sip_proxy_branch_t *b, sip_msg_t *rsp, void *ud)
