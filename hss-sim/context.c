@@ -2,9 +2,11 @@
 #include "context.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/ims_err.h"
 #include "log/ims_log.h"
@@ -141,9 +143,23 @@ hss_ctx_t *hss_ctx_new(void)
 
 int hss_ctx_open_store(hss_ctx_t *ctx, char *err, size_t errlen)
 {
-	int rc = hss_store_open(ctx->cfg.db_path, &ctx->store);
+	/* name the usual cause (a missing or read-only directory) in the one
+	 * error line; SQLite's own message only goes to the log */
+	const char *path = ctx->cfg.db_path, *slash = strrchr(path, '/');
+	if (strcmp(path, ":memory:") != 0) {
+		char dir[1024];
+		if (slash == NULL)
+			snprintf(dir, sizeof(dir), ".");
+		else
+			snprintf(dir, sizeof(dir), "%.*s", (int)(slash == path ? 1 : slash - path), path);
+		if (access(dir, W_OK | X_OK) != 0) {
+			snprintf(err, errlen, "db: cannot open %s: directory %s: %s", path, dir, strerror(errno));
+			return IMS_EDB;
+		}
+	}
+	int rc = hss_store_open(path, &ctx->store);
 	if (rc != 0)
-		snprintf(err, errlen, "db: cannot open %s: %s", ctx->cfg.db_path, ims_strerror(rc));
+		snprintf(err, errlen, "db: cannot open %s: %s (see the log)", path, ims_strerror(rc));
 	return rc;
 }
 
