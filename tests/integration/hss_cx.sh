@@ -213,9 +213,31 @@ grep -q 'rtr.done' "$WORK/hss.log" && ok "HSS logged the RTA" || fail "no rtr.do
 cx uar6 uar --impi "$IMPI" --impu "$IMPU"
 expect "$WORK/uar6.out" exp_result_code 5001 "deleted user is unknown"
 
+# 11. An S-CSCF that answers too late: the RTR times out (3 s), the
+#     DELETE still completes and the HSS keeps serving
+IMPU2=sip:001010000000002@$REALM
+cx mar10 mar --impi "$IMPI2" --impu "$IMPU2" --server-name "$SCSCF"
+cx sar3 sar --impi "$IMPI2" --impu "$IMPU2" --server-name "$SCSCF" --sat REGISTRATION
+expect "$WORK/sar3.out" result_code 2001 "second user registered"
+timeout 40 "${CXC[@]}" serve --count 1 --delay 4500 --wait 20000 >"$WORK/serve2.out" 2>"$WORK/serve2.err" &
+SERVE_PID=$!
+PIDS+=("$SERVE_PID")
+for _ in $(seq 1 100); do grep -q '^ready=1' "$WORK/serve2.out" 2>/dev/null && break; sleep 0.1; done
+t0=$(date +%s%N)
+code=$(curl -s -m 15 -o /dev/null -w '%{http_code}' -X DELETE "$API/$IMPI2")
+t1=$(date +%s%N)
+ms=$(( (t1 - t0) / 1000000 ))
+[ "$code" = 204 ] && ok "DELETE after an RTR timeout: 204 in ${ms} ms" || fail "DELETE 2: $code"
+[ $ms -ge 2500 ] && [ $ms -lt 8000 ] && ok "the RTR waited for the 3 s timeout" || fail "DELETE took ${ms} ms"
+grep -q "rtr.done impi=$IMPI2 .*status=1" "$WORK/hss.log" && ok "HSS logged the RTR timeout" \
+  || fail "no RTR timeout in hss.log"
+wait "$SERVE_PID"
+cx lir3 lir --impu "$TEL"
+expect "$WORK/lir3.out" exp_result_code 5001 "HSS answers after the timeout"
+
 kill -0 "$HSS_PID" 2>/dev/null && ok "ims-hss still running" || fail "ims-hss died"
 
-# 11. A clean stop: SIGTERM closes the Diameter side, no leak reports
+# 12. A clean stop: SIGTERM closes the Diameter side, no leak reports
 kill -TERM "$HSS_PID"
 for _ in $(seq 1 100); do kill -0 "$HSS_PID" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$HSS_PID" 2>/dev/null; then

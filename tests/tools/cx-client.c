@@ -62,6 +62,7 @@ static const char *usage_text =
 	"serve:\n"
 	"  --count N            exit after answering N requests (1)\n"
 	"  --wait MS            give up after MS (30000)\n"
+	"  --delay MS           answer each request only after MS (timeout tests)\n"
 	"exit status: 0 answer received, 2 timeout, 3 unreachable, 1 other error\n";
 
 static struct {
@@ -73,7 +74,7 @@ static struct {
 	const char *k, *op, *opc, *rand;
 	long long resync_sqn;
 	const char *user_data_out;
-	unsigned count, wait_ms;
+	unsigned count, wait_ms, delay_ms;
 } opt;
 
 static const struct {
@@ -231,6 +232,8 @@ static void serve_handler(void *arg, const cx_req_t *req, cx_answer_t *ans, ims_
 		printf("user_data_len=%u\n", req->user_data.len);
 	fflush(stdout);
 	pthread_mutex_unlock(&out_mu);
+	if (opt.delay_ms)
+		usleep(opt.delay_ms * 1000u);
 	ans->result_code = CX_DIAMETER_SUCCESS;
 	atomic_fetch_add(&served, 1);
 }
@@ -258,7 +261,7 @@ static void parse(int argc, char **argv)
 	enum { O_REALM = 256, O_IDENT, O_PHOST, O_PADDR, O_PPORT, O_TIMEOUT, O_CTIMEOUT, O_LOG,
 	       O_IMPI, O_IMPU, O_SERVER, O_AUTHTYPE, O_VISITED, O_SCHEME, O_ITEMS, O_SAT,
 	       O_AVAIL, O_ORIG, O_DROP, O_K, O_OP, O_OPC, O_RESYNC, O_RAND, O_UDOUT, O_COUNT,
-	       O_WAIT, O_HELP };
+	       O_WAIT, O_DELAY, O_HELP };
 	static const struct option lo[] = {
 		{ "realm", 1, 0, O_REALM }, { "identity", 1, 0, O_IDENT },
 		{ "peer-host", 1, 0, O_PHOST }, { "peer-addr", 1, 0, O_PADDR },
@@ -272,7 +275,8 @@ static void parse(int argc, char **argv)
 		{ "drop", 1, 0, O_DROP }, { "k", 1, 0, O_K }, { "op", 1, 0, O_OP },
 		{ "opc", 1, 0, O_OPC }, { "resync-sqn", 1, 0, O_RESYNC }, { "rand", 1, 0, O_RAND },
 		{ "user-data-out", 1, 0, O_UDOUT }, { "count", 1, 0, O_COUNT },
-		{ "wait", 1, 0, O_WAIT }, { "help", 0, 0, O_HELP }, { 0, 0, 0, 0 }
+		{ "wait", 1, 0, O_WAIT }, { "delay", 1, 0, O_DELAY }, { "help", 0, 0, O_HELP },
+		{ 0, 0, 0, 0 }
 	};
 	int c;
 	opt.realm = DEFAULT_REALM;
@@ -340,6 +344,7 @@ static void parse(int argc, char **argv)
 		case O_UDOUT: opt.user_data_out = optarg; break;
 		case O_COUNT: opt.count = (unsigned)atoi(optarg); break;
 		case O_WAIT: opt.wait_ms = (unsigned)atoi(optarg); break;
+		case O_DELAY: opt.delay_ms = (unsigned)atoi(optarg); break;
 		case 'h':
 		case O_HELP: fputs(usage_text, stdout); exit(0);
 		default: fputs(usage_text, stderr); exit(1);
@@ -438,7 +443,7 @@ int main(int argc, char **argv)
 		while (atomic_load(&served) < opt.count && now_ms() < end)
 			usleep(20000);
 		exit_code = atomic_load(&served) >= opt.count ? 0 : 2;
-		usleep(200000); /* let the last answer leave */
+		usleep(200000 + opt.delay_ms * 1000u); /* let the last answer leave */
 		printf("served=%u\n", atomic_load(&served));
 		goto out;
 	}
