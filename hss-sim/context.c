@@ -48,11 +48,12 @@ void hss_cfg_free(hss_cfg_t *cfg)
 	free(cfg->dia_realm);
 	free(cfg->dia_addr);
 	free(cfg->dia_conf_path);
+	free(cfg->scscf_name);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
 const char *const hss_known_keys[] = {
-	"db", "realm", "rest.addr", "rest.port", "rest.api_token", "rest.threads",
+	"db", "realm", "scscf_name", "rest.addr", "rest.port", "rest.api_token", "rest.threads",
 	"diameter.identity", "diameter.realm", "diameter.listen.addr",
 	"diameter.listen.port", "diameter.conf", NULL
 };
@@ -121,6 +122,14 @@ int hss_cfg_read(hss_cfg_t *cfg, ims_cfg_t *y, char *err, size_t errlen)
 	if ((rc = ims_cfg_str(y, "diameter.conf", "", &s)) != 0)
 		goto bad;
 	if ((rc = set(&cfg->dia_conf_path, s[0] ? s : NULL)) != 0)
+		return rc;
+	if ((rc = ims_cfg_str(y, "scscf_name", "", &s)) != 0)
+		goto bad;
+	if (s[0] != '\0' && strncmp(s, "sip:", 4) != 0 && strncmp(s, "sips:", 5) != 0) {
+		snprintf(err, errlen, "scscf_name: \"%s\" is not a sip: URI", s);
+		return IMS_ECONFIG;
+	}
+	if ((rc = set(&cfg->scscf_name, s[0] ? s : NULL)) != 0)
 		return rc;
 #undef STR
 	return 0;

@@ -29,6 +29,8 @@ typedef struct hss_cfg {
 	char *dia_addr;         /* diameter.listen.addr */
 	int dia_port;           /* diameter.listen.port */
 	char *dia_conf_path;    /* diameter.conf: extra freeDiameter conf, NULL if unset */
+	char *scscf_name;       /* scscf_name: the S-CSCF offered in Server-Capabilities
+	                         * (UAA/LIA), NULL = sip:scscf.<realm>:6060 */
 } hss_cfg_t;
 
 typedef struct hss_ctx hss_ctx_t;

@@ -28,9 +28,12 @@ static int cx_start(hss_ctx_t *ctx, char *err, size_t errlen)
 		snprintf(identity, sizeof identity, "%s", ctx->cfg.dia_identity);
 	else
 		snprintf(identity, sizeof identity, "hss.%s", realm);
-	/* SPEC.md lab default: the S-CSCF listens on 6060 */
-	snprintf(cx->default_scscf, sizeof cx->default_scscf, "sip:scscf.%s:6060",
-		 ctx->cfg.realm ? ctx->cfg.realm : realm);
+	/* SPEC.md lab default: the S-CSCF listens on 6060 (config: scscf_name) */
+	if (ctx->cfg.scscf_name)
+		snprintf(cx->default_scscf, sizeof cx->default_scscf, "%s", ctx->cfg.scscf_name);
+	else
+		snprintf(cx->default_scscf, sizeof cx->default_scscf, "sip:scscf.%s:6060",
+			 ctx->cfg.realm ? ctx->cfg.realm : realm);
 
 	cx_core_cfg_t c;
 	memset(&c, 0, sizeof c);

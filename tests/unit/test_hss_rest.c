@@ -226,6 +226,8 @@ static void test_cfg_token_required_off_loopback(void **state)
 		{ "rest:\n  addr: \"::1\"\n", 0, "" },
 		{ "rest:\n  port: 70000\n", IMS_ECONFIG, "rest.port: " },
 		{ "diameter:\n  listen:\n    port: 0\n", IMS_ECONFIG, "diameter.listen.port: " },
+		{ "scscf_name: scscf.example.org\n", IMS_ECONFIG, "scscf_name: \"scscf.example.org\" is not a sip: URI" },
+		{ "scscf_name: sip:scscf.example.org:16060\n", 0, "" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char err[256] = "";
@@ -257,6 +259,7 @@ static void test_cfg_defaults_follow_realm(void **state)
 	assert_string_equal(cfg.rest_addr, "127.0.0.1");
 	assert_null(cfg.rest_api_token);
 	assert_null(cfg.dia_conf_path);
+	assert_null(cfg.scscf_name);
 	ims_cfg_free(y);
 	hss_cfg_free(&cfg);
 	assert_true(hss_addr_is_loopback("127.0.0.1"));
