@@ -331,6 +331,36 @@ static void test_store_sqn_reservation_is_atomic(void **state)
 	hss_sub_free(a);
 }
 
+/* Two connections on one file (as two processes would have): BEGIN
+ * IMMEDIATE + busy timeout still hand out disjoint SQNs. */
+static void test_store_sqn_disjoint_across_connections(void **state)
+{
+	fx_t *fx = *state;
+	hss_sub_t *a = sub_make(IMPI1, "sip:a@" REALM, NULL);
+	assert_int_equal(hss_store_create(fx->st, a), 0);
+	hss_store_t *other = NULL;
+	assert_int_equal(hss_store_open(fx->path, &other), 0);
+
+	sqn_arg_t args[2];
+	pthread_t th[2];
+	memset(args, 0, sizeof(args));
+	args[0].st = fx->st;
+	args[1].st = other;
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, sqn_worker, &args[i]), 0);
+	uint64_t all[2 * SQN_ROUNDS];
+	for (int i = 0; i < 2; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(args[i].rc, 0);
+		memcpy(&all[i * SQN_ROUNDS], args[i].got, sizeof(args[i].got));
+	}
+	qsort(all, 2 * SQN_ROUNDS, sizeof(all[0]), cmp_u64);
+	for (int i = 0; i < 2 * SQN_ROUNDS; i++)
+		assert_int_equal(all[i], 1 + 2 * (uint64_t)i);
+	hss_store_close(other);
+	hss_sub_free(a);
+}
+
 static void test_store_registration_state(void **state)
 {
 	fx_t *fx = *state;
@@ -431,6 +461,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_list_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_impi_owns_impu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_sqn_reservation_is_atomic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_sqn_disjoint_across_connections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_registration_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_reopen_keeps_data_and_schema_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_refuses_newer_schema, setup, teardown),
