@@ -182,8 +182,11 @@ static void notify_send(void *arg)
 	int w = sip_tp_current_worker();
 	int rc = sip_proxy_uac_send(j->ctx->proxy, w < 0 ? 0 : w, j->req, NULL, on_notify_answer, j);
 	if (rc != 0) {
+		ims_str_t txt = IMS_STR("");
+		sip_msg_print_arena(j->req, j->a, &txt);
 		LOG_WARN("scscf", "regevent.notify_send_failed err=%s call_id=%s", ims_strerror(rc),
 			 j->call_id);
+		LOG_DEBUG("scscf", "regevent.notify_unsent msg=\"%.*s\"", IMS_STR_FMT(txt));
 		notify_job_free(j);
 	}
 }
@@ -561,10 +564,47 @@ void scscf_regevent_on_subscribe(scscf_ctx_t *ctx, sip_proxy_ctx_t *pctx)
 		LOG_WARN("scscf", "regevent.reply_failed call_id=%.*s", IMS_STR_FMT(m->call_id));
 }
 
+typedef struct later {
+	scscf_ctx_t *ctx;
+	char *call_id, *local_tag;
+	const char *reason;
+} later_t;
+
+static void notify_later(void *arg)
+{
+	later_t *l = arg;
+	notify_full(l->ctx, l->call_id, l->local_tag, scscf_now(), l->reason);
+	free(l->call_id);
+	free(l->local_tag);
+	free(l);
+}
+
+/* on_final runs before the 200 leaves: the NOTIFY is posted behind it on
+ * the same worker so the subscriber sees the 200 first. */
+static void notify_after_final(scscf_ctx_t *ctx, sip_proxy_ctx_t *pctx, const char *call_id,
+			       const char *local_tag, const char *reason)
+{
+	later_t *l = calloc(1, sizeof(*l));
+	if (l) {
+		l->ctx = ctx;
+		l->call_id = strdup(call_id);
+		l->local_tag = strdup(local_tag);
+		l->reason = reason;
+	}
+	if (!l || !l->call_id || !l->local_tag ||
+	    sip_proxy_post(ctx->proxy, sip_proxy_ctx_worker(pctx), notify_later, l) != 0) {
+		if (l) {
+			free(l->call_id);
+			free(l->local_tag);
+			free(l);
+		}
+		notify_full(ctx, call_id, local_tag, scscf_now(), reason);
+	}
+}
+
 void scscf_regevent_on_final(scscf_ctx_t *ctx, sip_proxy_ctx_t *pctx, sip_msg_t *rsp)
 {
 	sub_job_t *j = sip_proxy_ctx_data(pctx);
-	int64_t now = scscf_now();
 	char *cid = NULL, *tag = NULL;
 
 	if (!scscf_regevent_is_reg_subscribe(sip_proxy_ctx_received(pctx)) || !j ||
@@ -594,11 +634,12 @@ void scscf_regevent_on_final(scscf_ctx_t *ctx, sip_proxy_ctx_t *pctx, sip_msg_t 
 		pthread_mutex_unlock(&ctx->regevent->mu);
 		LOG_INFO("scscf", "regevent.subscribed aor=%s call_id=%s", s->impu, cid);
 		if (cid && tag)
-			notify_full(ctx, cid, tag, now, NULL);
+			notify_after_final(ctx, pctx, cid, tag, NULL);
 	} else if (j->call_id && j->local_tag) {
 		/* RFC 6665 §4.2.1.2: a refresh gets a NOTIFY too; Expires 0
 		 * ends the subscription with a terminated one */
-		notify_full(ctx, j->call_id, j->local_tag, now, j->expires ? NULL : "timeout");
+		notify_after_final(ctx, pctx, j->call_id, j->local_tag,
+				   j->expires ? NULL : "timeout");
 	}
 	free(cid);
 	free(tag);
