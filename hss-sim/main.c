@@ -2,6 +2,7 @@
  * when the Cx side is linked, the Diameter Cx server). */
 #include <stdio.h>
 
+#include <jansson.h>
 #include <libxml/parser.h>
 
 #include "app/ims_app.h"
@@ -40,8 +41,10 @@ static void hss_stop(void *p)
 static int hss_start(void *p, char *err, size_t errlen)
 {
 	hss_ctx_t *ctx = p;
-	/* libxml2 keeps global state: initialise it once, before threads */
+	/* libxml2 and jansson's hash seed are global: set them up once,
+	 * before the REST and Diameter threads exist */
 	xmlInitParser();
+	json_object_seed(0);
 	int rc = hss_ctx_open_store(ctx, err, errlen);
 	if (rc != 0)
 		return rc;
