@@ -20,6 +20,7 @@ static const uint8_t hdr_name_len[SIP_HDR__COUNT] = {
 #undef X
 };
 
+_Static_assert(sizeof("P-Charging-Function-Addresses") <= 32, "header names fit FOLD_MAX");
 #define HASH_SIZE 256u /* power of two, > 4 x the rows */
 
 /* Slot -> id + 1 (0 = empty). Compact forms index a 128-entry table. */
@@ -27,12 +28,40 @@ static uint8_t hash_slots[HASH_SIZE];
 static uint8_t compact_tab[128];
 static int tables_ready;
 
+/* Length, first and last two letters (case folded) spread the rows over
+ * the table well enough; collisions are resolved by probing. */
 static inline uint32_t name_hash(const char *s, uint32_t n)
 {
-	uint32_t h = n * 0x9e3779b1u;
-	for (uint32_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)(s[i] | 0x20)) * 0x01000193u;
-	return h;
+	uint32_t a = (uint8_t)(s[0] | 0x20), b = (uint8_t)(s[n - 1] | 0x20), c = (uint8_t)(s[n - 2] | 0x20);
+	return (n * 0x9e3779b1u) ^ (a * 0x85ebca6bu) ^ (b * 0xc2b2ae35u) ^ (c * 0x27d4eb2fu);
+}
+
+/* Table names with ASCII letters folded to lower case, for an 8-bytes-at-
+ * a-time comparison: a token byte c equals a folded name byte t ignoring
+ * case exactly when (c | 0x20) == t, except CR against '-', which the
+ * hyphen mask rules out. */
+#define FOLD_MAX 32
+static char folded[SIP_HDR__COUNT][FOLD_MAX];
+static uint32_t hyphens[SIP_HDR__COUNT];
+
+static inline int folded_eq(int id, const char *y, uint32_t n)
+{
+	const char *x = folded[id];
+	uint32_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t a, b;
+		memcpy(&a, x + i, 8);
+		memcpy(&b, y + i, 8);
+		if ((b | 0x2020202020202020ull) != a)
+			return 0;
+	}
+	for (; i < n; i++)
+		if ((char)(y[i] | 0x20) != x[i])
+			return 0;
+	for (uint32_t m = hyphens[id]; m; m &= m - 1)
+		if (y[__builtin_ctz(m)] != '-')
+			return 0;
+	return 1;
 }
 
 static void build_tables(void)
@@ -40,6 +69,12 @@ static void build_tables(void)
 	if (tables_ready)
 		return;
 	for (int id = 1; id < SIP_HDR__COUNT; id++) {
+		for (uint32_t i = 0; i < hdr_name_len[id] && i < FOLD_MAX; i++) {
+			char c = hdr_names[id][i];
+			folded[id][i] = (char)(c | 0x20);
+			if (c == '-')
+				hyphens[id] |= 1u << i;
+		}
 		uint32_t h = name_hash(hdr_names[id], hdr_name_len[id]) & (HASH_SIZE - 1);
 		while (hash_slots[h])
 			h = (h + 1) & (HASH_SIZE - 1);
@@ -73,7 +108,7 @@ sip_hdr_id_t sip_hdr_id_from_name(ims_str_t name)
 	uint32_t h = name_hash(name.s, name.len) & (HASH_SIZE - 1);
 	while (hash_slots[h]) {
 		int id = hash_slots[h];
-		if (hdr_name_len[id] == name.len && strncasecmp(hdr_names[id], name.s, name.len) == 0)
+		if (hdr_name_len[id] == name.len && folded_eq(id, name.s, name.len))
 			return (sip_hdr_id_t)id;
 		h = (h + 1) & (HASH_SIZE - 1);
 	}

@@ -9,6 +9,19 @@
 #include <string.h>
 #include <strings.h>
 
+/* Case-insensitive equality with a lower-case literal of letters, digits
+ * and '-' (the callers pass grammar-checked names). */
+static inline int lit_eq(const char *s, size_t n, const char *lit, size_t ln)
+{
+	if (n != ln)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((char)(s[i] | 0x20) != lit[i] || (lit[i] == '-' && s[i] != '-'))
+			return 0;
+	return 1;
+}
+#define LIT_EQ(s, n, lit) lit_eq((s), (n), lit, sizeof(lit) - 1)
+
 /* ---- generic parameters ---------------------------------------------- */
 
 int sip__params(const char *p, const char *end, ims_arena_t *a, sip_param_t **list,
@@ -140,27 +153,27 @@ static void uri_param_cb(void *ctx, ims_str_t name, ims_str_t value)
 	sip_uri_t *u = ctx;
 	switch (name.len) {
 	case 2:
-		if (strncasecmp(name.s, "lr", 2) == 0)
+		if (LIT_EQ(name.s, name.len, "lr"))
 			u->lr = 1;
 		break;
 	case 3:
-		if (strncasecmp(name.s, "ttl", 3) == 0)
+		if (LIT_EQ(name.s, name.len, "ttl"))
 			u->ttl = value;
 		break;
 	case 4:
-		if (strncasecmp(name.s, "user", 4) == 0)
+		if (LIT_EQ(name.s, name.len, "user"))
 			u->user_param = value;
 		break;
 	case 5:
-		if (strncasecmp(name.s, "maddr", 5) == 0)
+		if (LIT_EQ(name.s, name.len, "maddr"))
 			u->maddr = value;
 		break;
 	case 6:
-		if (strncasecmp(name.s, "method", 6) == 0)
+		if (LIT_EQ(name.s, name.len, "method"))
 			u->method = value;
 		break;
 	case 9:
-		if (strncasecmp(name.s, "transport", 9) == 0)
+		if (LIT_EQ(name.s, name.len, "transport"))
 			u->transport = value;
 		break;
 	}
@@ -246,11 +259,11 @@ int sip_uri_parse(ims_str_t in, ims_arena_t *a, sip_uri_t *out)
 		return IMS_EPARSE;
 	size_t sl = (size_t)(p - s);
 	p++;
-	if (sl == 3 && strncasecmp(s, "sip", 3) == 0) {
+	if (LIT_EQ(s, sl, "sip")) {
 		out->scheme = SIP_URI_SIP;
-	} else if (sl == 4 && strncasecmp(s, "sips", 4) == 0) {
+	} else if (LIT_EQ(s, sl, "sips")) {
 		out->scheme = SIP_URI_SIPS;
-	} else if (sl == 3 && strncasecmp(s, "tel", 3) == 0) {
+	} else if (LIT_EQ(s, sl, "tel")) {
 		out->scheme = SIP_URI_TEL;
 		return parse_tel(p, end, a, out);
 	} else {
@@ -323,9 +336,9 @@ int sip_uri_parse(ims_str_t in, ims_arena_t *a, sip_uri_t *out)
 static void hdr_param_cb(void *ctx, ims_str_t name, ims_str_t value)
 {
 	sip_nameaddr_t *na = ctx;
-	if (name.len == 3 && strncasecmp(name.s, "tag", 3) == 0)
+	if (LIT_EQ(name.s, name.len, "tag"))
 		na->tag = value;
-	else if (name.len == 7 && strncasecmp(name.s, "expires", 7) == 0)
+	else if (LIT_EQ(name.s, name.len, "expires"))
 		na->expires = value;
 	else if (name.len == 1 && (name.s[0] == 'q' || name.s[0] == 'Q'))
 		na->q = value;
@@ -411,23 +424,23 @@ static void via_param_cb(void *ctx, ims_str_t name, ims_str_t value)
 	sip_via_t *v = ctx;
 	switch (name.len) {
 	case 3:
-		if (strncasecmp(name.s, "ttl", 3) == 0)
+		if (LIT_EQ(name.s, name.len, "ttl"))
 			v->ttl = value;
 		break;
 	case 5:
-		if (strncasecmp(name.s, "maddr", 5) == 0)
+		if (LIT_EQ(name.s, name.len, "maddr"))
 			v->maddr = value;
-		else if (strncasecmp(name.s, "rport", 5) == 0) {
+		else if (LIT_EQ(name.s, name.len, "rport")) {
 			v->has_rport = 1; /* RFC 3581 §3: valueless in requests */
 			v->rport = value;
 		}
 		break;
 	case 6:
-		if (strncasecmp(name.s, "branch", 6) == 0)
+		if (LIT_EQ(name.s, name.len, "branch"))
 			v->branch = value;
 		break;
 	case 8:
-		if (strncasecmp(name.s, "received", 8) == 0)
+		if (LIT_EQ(name.s, name.len, "received"))
 			v->received = value;
 		break;
 	}
@@ -497,7 +510,7 @@ int sip_via_parse(ims_str_t in, ims_arena_t *a, sip_via_t *out)
 static void auth_set(sip_auth_t *o, ims_str_t n, ims_str_t v)
 {
 #define F(lit, field)                                                          \
-	if (n.len == sizeof(lit) - 1 && strncasecmp(n.s, lit, sizeof(lit) - 1) == 0) { \
+	if (LIT_EQ(n.s, n.len, lit)) {                                         \
 		o->field = v;                                                  \
 		return;                                                        \
 	}
