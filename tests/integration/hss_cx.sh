@@ -237,7 +237,36 @@ expect "$WORK/lir3.out" exp_result_code 5001 "HSS answers after the timeout"
 
 kill -0 "$HSS_PID" 2>/dev/null && ok "ims-hss still running" || fail "ims-hss died"
 
-# 12. A clean stop: SIGTERM closes the Diameter side, no leak reports
+# 12. Concurrent MARs from five S-CSCFs: every vector gets its own SQN
+cat > "$WORK/sub3.json" <<JSON
+{"impi": "003@$REALM", "impus": ["sip:003@$REALM"],
+ "auth": {"k": "$K", "op": "$OP", "amf": "8000", "sqn": "000000000000"}}
+JSON
+curl -s -m 5 -o /dev/null -X POST -H 'Content-Type: application/json' --data-binary "@$WORK/sub3.json" "$API"
+MPIDS=()
+for i in 1 2 3 4 5; do
+  timeout 30 "$BIN/cx-client" --realm "$REALM" --peer-port "$DIA_PORT" --identity "scscf-p$i.$REALM" \
+    mar --impi "003@$REALM" --impu "sip:003@$REALM" --server-name "$SCSCF" --items 3 \
+    --k "$K" --op "$OP" >"$WORK/par$i.out" 2>"$WORK/par$i.err" &
+  MPIDS+=($!)
+done
+for p in "${MPIDS[@]}"; do wait "$p"; done
+sqns=$(cat "$WORK"/par?.out | sed -n 's/^item\.[0-9]*\.sqn=//p' | sort -n)
+total=$(echo "$sqns" | grep -c .); uniq=$(echo "$sqns" | sort -un | grep -c .)
+[ "$total" = 15 ] && [ "$uniq" = 15 ] && ok "15 vectors, 15 distinct SQNs from parallel MARs" \
+  || fail "parallel MAR SQNs: total=$total distinct=$uniq"
+
+# 13. RTR to an S-CSCF that is not connected: unreachable at once, the
+#     DELETE still completes
+cx sar4 sar --identity "scscf9.$REALM" --impi "003@$REALM" --impu "sip:003@$REALM" \
+  --server-name "sip:scscf9.$REALM:6060" --sat REGISTRATION
+expect "$WORK/sar4.out" result_code 2001 "registered at an S-CSCF that then leaves"
+code=$(curl -s -m 15 -o /dev/null -w '%{http_code}' -X DELETE "$API/003@$REALM")
+[ "$code" = 204 ] && ok "DELETE with the S-CSCF gone: 204" || fail "DELETE 3: $code"
+grep -q "rtr.done impi=003@$REALM .*status=2" "$WORK/hss.log" && ok "RTR reported unreachable" \
+  || fail "no unreachable RTR in hss.log"
+
+# 14. A clean stop: SIGTERM closes the Diameter side, no leak reports
 kill -TERM "$HSS_PID"
 for _ in $(seq 1 100); do kill -0 "$HSS_PID" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$HSS_PID" 2>/dev/null; then

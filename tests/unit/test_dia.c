@@ -306,6 +306,38 @@ static void test_rtr_encode_decode(void **state)
 	assert_int_equal(cx_req_encode(&r, &m), IMS_EINVAL);
 }
 
+/* Decoding into an arena that runs out of memory fails cleanly at every
+ * allocation (run under LeakSanitizer). */
+static void test_decode_oom_every_allocation(void **state)
+{
+	cx_req_t r;
+	memset(&r, 0, sizeof r);
+	r.cmd = CX_CMD_MAR;
+	r.user_name = IMS_STR(IMPI);
+	r.impu[0] = IMS_STR(IMPU);
+	r.n_impu = 1;
+	r.server_name = IMS_STR("sip:scscf." REALM);
+	r.n_auth_items = 2;
+	r.auth_scheme = IMS_STR("Digest-AKAv1-MD5");
+	struct msg *m = NULL;
+	assert_int_equal(cx_req_encode(&r, &m), 0);
+	m = wire_roundtrip(m);
+	assert_int_equal(cx_server_process(&m), 0); /* the MAR handler from above */
+	m = wire_roundtrip(m);
+	int ok_seen = 0;
+	for (long n = 1; n < 64 && !ok_seen; n++) {
+		ims_arena_t *a = ims_arena_create(64);
+		ims_arena_fail_after(a, n);
+		cx_answer_t ans;
+		int rc = cx_ans_decode(m, a, &ans);
+		assert_true(rc == 0 || rc == IMS_ENOMEM);
+		ok_seen = rc == 0;
+		ims_arena_destroy(a);
+	}
+	assert_true(ok_seen);
+	fd_msg_free(m);
+}
+
 static void test_conf_render(void **state)
 {
 	char buf[2048];
@@ -342,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_server_answers_mar_with_items),
 		cmocka_unit_test(test_uar_missing_avp_answers_5005),
 		cmocka_unit_test(test_rtr_encode_decode),
+		cmocka_unit_test(test_decode_oom_every_allocation),
 		cmocka_unit_test(test_conf_render),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
