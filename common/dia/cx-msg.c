@@ -355,11 +355,14 @@ int cx_req_decode(struct msg *m, ims_arena_t *a, cx_req_t *req, cx_answer_t *ans
 		} else if (is(h, cx_dict.user_data)) {
 			r = take_str(a, h, &req->user_data);
 		}
+		if (r == IMS_EPARSE) {
+			/* a value freeDiameter could not interpret */
+			set_failed(ans, CX_DIAMETER_INVALID_AVP_VALUE, avp, NULL, a);
+			r = 0;
+		}
 	}
 	if (r == IMS_ENOMEM)
 		return r;
-	if (r)
-		set_failed(ans, CX_DIAMETER_INVALID_AVP_VALUE, NULL, NULL, a);
 
 	/* RFC 6733 §7.1.5 / TS 29.229 §6.1.x: a required AVP is missing */
 	struct dict_object *missing = NULL;
