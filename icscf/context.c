@@ -78,6 +78,7 @@ const char *const icscf_known_keys[] = {
 	"diameter.identity", "diameter.realm", "diameter.port", "diameter.hss_host",
 	"diameter.hss_addr", "diameter.hss_port", "diameter.timeout_ms", "diameter.work_dir",
 	"scscf_pool[].name", "scscf_pool[].uri", "scscf_pool[].capabilities[]",
+	"scscf_pool[].capabilities",
 	"uar_retries", NULL,
 };
 

@@ -97,7 +97,7 @@ static int cfg_fail(ims_cfg_t *cfg, char *err, size_t errlen)
 
 const char *const pcscf_known_keys[] = {
 	"realm", "sip.listen[].addr", "sip.listen[].port", "sip.listen[].proto",
-	"sip.listen[].advertise", "sip.workers", "icscf[]",
+	"sip.listen[].advertise", "sip.workers", "icscf[]", "icscf",
 	"visited_network_id", "reg_event", "expiry_interval_ms", NULL,
 };
 
@@ -195,7 +195,14 @@ int pcscf_start(void *ctx, char *err, size_t errlen)
 	pc.tp.workers = c->cfg.workers;
 	pc.supported = supported;
 	pc.server = "ims-pcscf/" IMS_VERSION;
-	const char *aliases[2] = { c->cfg.host, NULL };
+	/* An advertised name also means "us" (with our port only: on a
+	 * shared host other daemons listen on the same address). */
+	char alias[160];
+	const char *aliases[2] = { NULL, NULL };
+	if (c->cfg.listen[0].advertise[0]) {
+		snprintf(alias, sizeof(alias), "%s:%u", c->cfg.host, (unsigned)c->cfg.port);
+		aliases[0] = alias;
+	}
 	pc.aliases = aliases;
 	sip_proxy_hooks_t hooks = {
 		.on_request = pcscf__on_request,
