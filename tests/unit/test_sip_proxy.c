@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "base/ims_err.h"
+#include "metrics/ims_metrics.h"
 #include "sip/proxy/sip_proxy.h"
 
 #define MAXPKT 128
@@ -370,6 +371,11 @@ static void test_proxy_local_reply_with_headers(void **state)
 	assert_int_equal(status_of(0), 403);
 	assert_non_null(strstr(H.pkts[0].buf, "X-Why: test"));
 	assert_int_equal(H.finals_seen, 1);
+	/* counted for /metrics */
+	assert_true(ims_counter_value(ims_metrics_counter("sip_responses_total", "", "code",
+							  "403")) >= 1);
+	assert_true(ims_counter_value(ims_metrics_counter("sip_requests_total", "", "method",
+							  "REGISTER")) >= 1);
 	finish();
 }
 

@@ -17,6 +17,7 @@
 #include "base/ims_err.h"
 #include "base/ims_timer.h"
 #include "log/ims_log.h"
+#include "metrics/ims_metrics.h"
 #include "sip/proxy/sip_proxy.h"
 
 #define DNS_TTL_MS 60000
@@ -111,6 +112,42 @@ struct sip_proxy_ctx {
 };
 
 static void rearm(px_worker_t *w);
+
+/* ---- metrics: series looked up once, then one atomic add ---------------- */
+
+static ims_counter_t *m_requests[SIP_METHOD__COUNT];
+static ims_counter_t *m_responses[700];
+static ims_counter_t *m_dropped, *m_stateless;
+
+static ims_counter_t *cached(ims_counter_t **slot, const char *name, const char *help,
+			     const char *l1, const char *v1)
+{
+	ims_counter_t *c = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+	if (!c) {
+		c = ims_metrics_counter(name, help, l1, v1);
+		__atomic_store_n(slot, c, __ATOMIC_RELEASE);
+	}
+	return c;
+}
+
+static void count_request(sip_method_t m)
+{
+	if ((unsigned)m >= SIP_METHOD__COUNT)
+		m = SIP_METHOD_OTHER;
+	const char *name = m == SIP_METHOD_OTHER ? "OTHER" : sip_method_name(m);
+	ims_counter_inc(cached(&m_requests[m], "sip_requests_total",
+			       "SIP requests received (retransmissions excluded)", "method", name));
+}
+
+static void count_response(int code)
+{
+	if (code < 100 || code > 699)
+		return;
+	char v[8];
+	snprintf(v, sizeof(v), "%d", code);
+	ims_counter_inc(cached(&m_responses[code], "sip_responses_total",
+			       "SIP final responses sent upstream by the proxy core", "code", v));
+}
 
 static void stat_inc(uint64_t *v)
 {
@@ -417,8 +454,11 @@ static int send_upstream(sip_proxy_ctx_t *ctx, sip_msg_t *rsp)
 	sip_proxy_t *p = ctx->p;
 	if (rsp->status >= 200 && p->hooks.on_final)
 		p->hooks.on_final(ctx, rsp, p->hooks.ud);
-	if (rsp->status >= 200)
+	if (rsp->status >= 200) {
+		if (!ctx->final_sent)
+			count_response(rsp->status);
 		ctx->final_sent = 1;
+	}
 	int rc = IMS_ESTATE;
 	if (ctx->st)
 		rc = sip_tsx_respond(ctx->st, rsp);
@@ -1146,8 +1186,13 @@ static int stateless_reply(px_worker_t *w, const sip_msg_t *req, const sip_tp_pe
 		rc = sip_tsx_add_hdr_lines(rsp, ims_str_cstr(extra));
 	if (!rc)
 		rc = sip_tsx_send_response_stateless(w->tsx, rsp, src);
-	if (!rc)
+	if (!rc) {
 		stat_inc(&w->p->st.stateless_replies);
+		ims_counter_inc(cached(&m_stateless, "sip_stateless_replies_total",
+				       "SIP responses sent without a transaction (400, 503)", NULL,
+				       NULL));
+		count_response(code);
+	}
 	ims_arena_destroy(a);
 	return rc;
 }
@@ -1191,6 +1236,7 @@ static void tu_request(void *ud, sip_tsx_layer_t *l, sip_msg_t *req, const sip_t
 	px_worker_t *w = ud;
 	sip_proxy_t *p = w->p;
 	stat_inc(&p->st.rx_requests);
+	count_request(req->method_id);
 	if (req->method_id == SIP_METHOD_CANCEL) {
 		on_cancel_req(w, req, src, arena);
 		return;
@@ -1340,6 +1386,10 @@ static void reply_400_raw(px_worker_t *w, const char *buf, size_t len,
 		sip_tp_response_peer(&v, src, &dst);
 		if (sip_tsx_layer_send(w->tsx, &dst, txt.s, txt.len) == 0) {
 			stat_inc(&p->st.stateless_replies);
+			ims_counter_inc(cached(&m_stateless, "sip_stateless_replies_total",
+					       "SIP responses sent without a transaction (400, 503)",
+					       NULL, NULL));
+			count_response(400);
 			ims_arena_destroy(a);
 			return;
 		}
@@ -1347,6 +1397,8 @@ static void reply_400_raw(px_worker_t *w, const char *buf, size_t len,
 	ims_arena_destroy(a);
 drop:
 	stat_inc(&p->st.dropped);
+	ims_counter_inc(cached(&m_dropped, "sip_dropped_total",
+			       "SIP messages dropped as unparsable and unanswerable", NULL, NULL));
 }
 
 /* ---- receive path and workers ---------------------------------------------- */
