@@ -728,6 +728,57 @@ static void test_proxy_uac_request_final_and_timeout(void **state)
 	finish();
 }
 
+static void test_proxy_request_above_udp_mtu_goes_over_tcp(void **state)
+{
+	(void)state;
+	H.mode = M_FWD;
+	/* RFC 3261 §18.1.1: within 200 bytes of the 1300-byte bound -> TCP */
+	char extra[1600];
+	char pad[1400];
+	memset(pad, 'a', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	snprintf(extra, sizeof(extra), "X-Pad: %s\r\n", pad);
+	inject_up(req("MESSAGE", "sip:bob@10.0.0.2", extra, 70));
+	int fwd = sent_to("10.0.0.2", 5060, 0);
+	assert_true(fwd >= 0);
+	assert_int_equal(H.pkts[fwd].to.proto, SIP_TP_TCP);
+	assert_non_null(strstr(H.pkts[fwd].buf, "SIP/2.0/TCP 10.0.0.1:5060;branch="));
+	/* a small one stays on UDP */
+	inject_up(req("OPTIONS", "sip:bob@10.0.0.2", NULL, 70));
+	int f2 = sent_to("10.0.0.2", 5060, 1);
+	assert_int_equal(H.pkts[f2].to.proto, SIP_TP_UDP);
+	respond(fwd, 200, "b");
+	respond(f2, 200, "b");
+	finish();
+}
+
+static void test_proxy_overload_gets_stateless_503(void **state)
+{
+	(void)state;
+	sip_proxy_destroy(H.p);
+	sip_tp_listen_t ls;
+	assert_int_equal(sip_tp_listen_parse("10.0.0.1:5060:udp", &ls), 0);
+	sip_proxy_cfg_t cfg = { .tp = { .listen = &ls, .nlisten = 1 }, .test_send = tsend,
+				.test_clock = &H.vc.clock, .max_tsx_per_worker = 2 };
+	sip_proxy_hooks_t hooks = { on_request, on_response, on_final, on_cancel, NULL };
+	char err[128];
+	assert_int_equal(sip_proxy_create(&cfg, &hooks, &H.p, err, sizeof(err)), 0);
+	H.mode = M_FWD;
+	/* one request: server + client transaction = 2, the limit */
+	inject_up(req("OPTIONS", "sip:bob@10.0.0.2", NULL, 70));
+	char other[2048];
+	snprintf(other, sizeof(other), "%s", req("MESSAGE", "sip:bob@10.0.0.2", NULL, 70));
+	inject_up(other);
+	int up = last_to("192.0.2.10", 5070);
+	assert_int_equal(status_of(up), 503);
+	assert_non_null(strstr(H.pkts[up].buf, "Retry-After: 5"));
+	sip_proxy_stats_t st;
+	sip_proxy_get_stats(H.p, &st);
+	assert_int_equal(st.stateless_replies, 1);
+	respond(sent_to("10.0.0.2", 5060, 0), 200, "b");
+	finish();
+}
+
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -756,6 +807,8 @@ int main(void)
 		T_(test_proxy_cancel_while_suspended),
 		T_(test_proxy_ack_for_2xx_relayed_statelessly),
 		T_(test_proxy_uac_request_final_and_timeout),
+		T_(test_proxy_request_above_udp_mtu_goes_over_tcp),
+		T_(test_proxy_overload_gets_stateless_503),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
