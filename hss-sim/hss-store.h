@@ -3,7 +3,9 @@
  * Every function is thread-safe: the Cx handlers call it from freeDiameter
  * threads and the REST API from microhttpd threads. Each write runs as ONE
  * SQLite transaction (BEGIN IMMEDIATE ... COMMIT), so a crash leaves either
- * the old or the new record, never a mix.
+ * the old or the new record, never a mix. Provisioning writes are fsynced
+ * (synchronous=FULL); SQN and registration-state writes use NORMAL (they
+ * survive a daemon crash, not necessarily a power loss; docs/hss.md).
  *
  * A subscriber (hss_sub_t) owns one arena; every string and array in it
  * lives there and goes away with hss_sub_free(). All the public identities
