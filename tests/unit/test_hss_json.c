@@ -280,6 +280,37 @@ static void test_json_ifcs_sorted_by_priority(void **state)
 	hss_sub_free(sub);
 }
 
+/* Every allocation failure while building the iFC list is reported as
+ * IMS_ENOMEM (never a crash or a half-filled success). */
+static void test_json_ifcs_parse_out_of_memory(void **state)
+{
+	(void)state;
+	json_t *j = load_full();
+	json_t *ifcs = json_object_get(j, "ifcs");
+	int saw_enomem = 0, ok_at = -1;
+	for (long n = 1; n < 200 && ok_at < 0; n++) {
+		ims_arena_t *a = ims_arena_create(64);
+		assert_non_null(a);
+		ims_arena_fail_after(a, n);
+		hss_ifc_t *out = NULL;
+		unsigned cnt = 0;
+		char err[300] = "";
+		int rc = hss_json_ifcs_parse(ifcs, "ifcs", a, &out, &cnt, err, sizeof(err));
+		if (rc == IMS_ENOMEM) {
+			saw_enomem = 1;
+		} else {
+			assert_int_equal(rc, 0);
+			assert_int_equal(cnt, 2);
+			assert_string_equal(out[0].spt[2].content, "urgent");
+			ok_at = (int)n;
+		}
+		ims_arena_destroy(a);
+	}
+	assert_true(saw_enomem);
+	assert_true(ok_at > 1);
+	json_decref(j);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +320,7 @@ int main(void)
 		cmocka_unit_test(test_json_opc_derived_from_op),
 		cmocka_unit_test(test_json_dump_roundtrip_and_secrets),
 		cmocka_unit_test(test_json_ifcs_sorted_by_priority),
+		cmocka_unit_test(test_json_ifcs_parse_out_of_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
