@@ -199,6 +199,10 @@ bad:
 	snprintf(err, errlen, "%s", ims_cfg_error(cfg));
 fail:
 	free(c);
+	free(owned.identity);
+	free(owned.hss_host);
+	free(owned.scscf_name);
+	memset(&owned, 0, sizeof(owned));
 	return IMS_ECONFIG;
 }
 
