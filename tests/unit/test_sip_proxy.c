@@ -140,11 +140,13 @@ static int setup(void **state)
 	assert_int_equal(sip_tp_listen_parse("10.0.0.1:5060:udp", &ls[0]), 0);
 	assert_int_equal(sip_tp_listen_parse("10.0.0.1:5060:tcp", &ls[1]), 0);
 	static const char *const supported[] = { "sec-agree", NULL };
+	static const char *const hosts[] = { "scscf.ims.example=10.0.0.7", NULL };
 	sip_proxy_cfg_t cfg = {
 		.tp = { .listen = ls, .nlisten = 2 },
 		.supported = supported,
 		.test_send = tsend,
 		.test_clock = &H.vc.clock,
+		.hosts = hosts,
 	};
 	sip_proxy_hooks_t hooks = { on_request, on_response, on_final, on_cancel, NULL };
 	char err[128];
@@ -496,6 +498,18 @@ static void test_proxy_unreachable_next_hop_503_becomes_500(void **state)
 	finish();
 }
 
+static void test_proxy_static_host_map(void **state)
+{
+	(void)state;
+	H.mode = M_FWD;
+	inject_up(req("OPTIONS", "sip:bob@scscf.ims.example:6060", NULL, 70));
+	int fwd = sent_to("10.0.0.7", 6060, 0);
+	assert_true(fwd >= 0);
+	respond(fwd, 200, "b");
+	assert_int_equal(upstream_final(), 200);
+	finish();
+}
+
 static void test_proxy_unresolvable_host_503(void **state)
 {
 	(void)state;
@@ -796,6 +810,7 @@ int main(void)
 		T_(test_proxy_invite_timeout_gives_408),
 		T_(test_proxy_unreachable_next_hop_503_becomes_500),
 		T_(test_proxy_unresolvable_host_503),
+		T_(test_proxy_static_host_map),
 		T_(test_proxy_fork_best_response_prefers_401),
 		T_(test_proxy_fork_all_503_gives_500),
 		T_(test_proxy_fork_6xx_cancels_others),

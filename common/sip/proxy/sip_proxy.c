@@ -58,6 +58,8 @@ struct sip_proxy {
 	size_t naliases;
 	char **supported;
 	size_t nsupported;
+	char **hosts; /* "name=addr" */
+	size_t nhosts;
 	int test_mode;
 	pthread_mutex_t tmu; /* test-mode post queue */
 	px_post_t *thead, *ttail;
@@ -275,6 +277,13 @@ static int resolve(sip_proxy_t *p, ims_str_t host, uint16_t port, sip_tp_addr_t 
 	if (host.len == 0 || host.len >= sizeof(name))
 		return IMS_EUNREACH;
 	ims_str_to_c(host, name, sizeof(name));
+	for (size_t i = 0; i < p->nhosts; i++) {
+		const char *eq = strchr(p->hosts[i], '=');
+		if (eq && (size_t)(eq - p->hosts[i]) == host.len &&
+		    strncasecmp(p->hosts[i], name, host.len) == 0)
+			return sip_tp_addr_set(out, ims_str_cstr(eq + 1), port) == 0 ? 0
+											    : IMS_EUNREACH;
+	}
 	uint64_t now = ims_clock_mono_ms();
 	pthread_mutex_lock(&p->dmu);
 	for (size_t i = 0; i < p->ndns; i++) {
@@ -1717,8 +1726,10 @@ int sip_proxy_create(const sip_proxy_cfg_t *cfg, const sip_proxy_hooks_t *hooks,
 	p->cfg.server = cfg->server ? strdup(cfg->server) : NULL;
 	p->aliases = copy_list(cfg->aliases, &p->naliases);
 	p->supported = copy_list(cfg->supported, &p->nsupported);
+	p->hosts = copy_list(cfg->hosts, &p->nhosts);
 	p->cfg.aliases = NULL;
 	p->cfg.supported = NULL;
+	p->cfg.hosts = NULL;
 	int rc;
 	if (p->test_mode) {
 		p->nworkers = 1;
@@ -1814,6 +1825,7 @@ void sip_proxy_destroy(sip_proxy_t *p)
 	free(p->listen);
 	free_list(p->aliases, p->naliases);
 	free_list(p->supported, p->nsupported);
+	free_list(p->hosts, p->nhosts);
 	free((char *)p->cfg.server);
 	pthread_mutex_destroy(&p->tmu);
 	pthread_mutex_destroy(&p->dmu);

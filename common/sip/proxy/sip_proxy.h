@@ -108,6 +108,10 @@ typedef struct sip_proxy_cfg {
 	sip_tsx_send_fn test_send;
 	void *test_send_ud;
 	const ims_clock_t *test_clock;
+	/* Static name -> numeric address map used before getaddrinfo, e.g.
+	 * "scscf.ims.mnc001.mcc001.3gppnetwork.org=127.0.0.1" (NULL-terminated,
+	 * copied). Lets a lab run with names that DNS does not know. */
+	const char *const *hosts;
 } sip_proxy_cfg_t;
 
 /* Creates the proxy and binds its listeners (cfg and hooks copied).
