@@ -383,7 +383,10 @@ int scscf_session_on_request(scscf_ctx_t *ctx, sip_proxy_ctx_t *pctx, sip_msg_t 
 	if (!s)
 		return IMS_ENOMEM;
 	s->orig_ruri = m->ruri;
-	if (dialog_forming(m->method_id) && (rc = sip_proxy_record_route(pctx, IMS_STR_NULL)))
+	/* Record-Route once per side: a request back from an AS already
+	 * carries the entry this S-CSCF added on its first pass. */
+	if (c.arrival != SCSCF_ARRIVAL_ODI && dialog_forming(m->method_id) &&
+	    (rc = sip_proxy_record_route(pctx, IMS_STR_NULL)))
 		return rc;
 	switch (c.arrival) {
 	case SCSCF_ARRIVAL_ODI:

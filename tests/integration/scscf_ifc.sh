@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# S-CSCF iFC service chaining against the real ims-hss + ims-scscf (SPEC.md
+# flow 3, TS 24.229 §5.4.3.2, §5.4.1.7):
+#  - REGISTER (MD5) -> 200 -> third-party REGISTER to the AS whose iFC
+#    matches REGISTER (To = served user, From/Contact = S-CSCF, message/sip body);
+#  - an originating INVITE goes to as1 (priority 10) with
+#    Route: <as1;lr>, <scscf;lr;odi=TOKEN>; back from as1 the chain goes on:
+#    priority 15 is an AS that cannot be reached (DefaultHandling
+#    SESSION_CONTINUED -> skipped), priority 20 is as3, then the I-CSCF
+#    (a SIPp UAS) gets the INVITE stamped by as1 then as3; ACK/BYE follow
+#    the Record-Route;
+#  - a MESSAGE whose AS cannot be reached with SESSION_TERMINATED gets 500.
+# The ASs are tests/tools/demo-as.py (a stateless proxy AS, UDP only: the
+# URIs say ;transport=udp because the proxy core moves requests that may
+# exceed the UDP MTU to TCP, RFC 3261 §18.1.1).
+set -u
+: "${BIN:?}" "${SRC:?}" "${WORK:?}"
+REALM=ims.mnc001.mcc001.3gppnetwork.org
+S=17060      # S-CSCF SIP
+UA=17061     # SIPp UE
+ICSCF=17080  # SIPp UAS standing in for the I-CSCF
+AS1=17091; ASREG=17092; ASDEAD=17093; AS3=17094; ASDEAD2=17095
+DIA=17100; REST=17101; MS=17140
+A=001010000000001
+B=001010000000002
+SC_DIR=$SRC/tests/integration/sipp
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$SRC/tests/lsan.supp:print_suppressions=0}
+rm -rf "$WORK" && mkdir -p "$WORK" && cd "$WORK" || exit 1
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  sleep 0.5
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+}
+trap cleanup EXIT
+FAILS=0
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+ok() { echo "ok: $*"; }
+wait_http() { # port pid name
+  for _ in $(seq 1 150); do
+    curl -s -m 1 -o /dev/null -f "http://127.0.0.1:$1/healthz" && return 0
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "FAIL: $3 did not become ready"; cat "$3.log"; exit 1
+}
+
+cat > hss.yaml <<YAML
+log_level: info
+realm: $REALM
+db: $WORK/hss.db
+rest: {addr: 127.0.0.1, port: $REST}
+diameter:
+  listen: {addr: 127.0.0.1, port: $DIA}
+YAML
+"$BIN/ims-hss" -c hss.yaml >hss.log 2>&1 &
+PIDS+=($!)
+wait_http "$REST" $! hss
+
+K=465b5ce8b199b49faa5f0a2ee238a6bc
+OP=cdc202d5123e20f62b6d676ac72cb318
+cat > subA.json <<JSON
+{"impi": "$A@$REALM", "impus": ["sip:$A@$REALM", "tel:+15550000001"],
+ "auth": {"k": "$K", "op": "$OP", "amf": "8000", "password": "secret"},
+ "ifcs": [
+  {"priority": 20,
+   "trigger": {"cnf": false, "spt": [{"group": 0, "method": "INVITE"}, {"group": 0, "session_case": "ORIGINATING"}]},
+   "application_server": {"server_name": "sip:127.0.0.1:$AS3;transport=udp", "default_handling": "SESSION_CONTINUED"}},
+  {"priority": 10,
+   "trigger": {"cnf": true, "spt": [{"group": 0, "method": "INVITE"}, {"group": 1, "session_case": "ORIGINATING"},
+                                    {"group": 2, "sdp_line": {"line": "m", "content": "^audio"}},
+                                    {"group": 3, "header": {"name": "Subject", "content": "urgent"}, "negated": true}]},
+   "application_server": {"server_name": "sip:127.0.0.1:$AS1;transport=udp", "default_handling": "SESSION_TERMINATED"}},
+  {"priority": 15,
+   "trigger": {"cnf": false, "spt": [{"group": 0, "method": "INVITE"}]},
+   "application_server": {"server_name": "sip:127.0.0.1:$ASDEAD;transport=tcp", "default_handling": "SESSION_CONTINUED"}},
+  {"priority": 30,
+   "trigger": {"cnf": false, "spt": [{"group": 0, "method": "MESSAGE"}, {"group": 0, "session_case": "ORIGINATING"}]},
+   "application_server": {"server_name": "sip:127.0.0.1:$ASDEAD2;transport=tcp", "default_handling": "SESSION_TERMINATED"}},
+  {"priority": 5,
+   "trigger": {"cnf": false, "spt": [{"group": 0, "method": "REGISTER"}]},
+   "application_server": {"server_name": "sip:127.0.0.1:$ASREG", "default_handling": "SESSION_CONTINUED",
+                          "include_register_request": true}},
+  {"priority": 40,
+   "trigger": {"cnf": false, "spt": [{"group": 0, "method": "INVITE"}, {"group": 0, "session_case": "TERMINATING_REGISTERED"}]},
+   "application_server": {"server_name": "sip:127.0.0.1:$AS1", "default_handling": "SESSION_CONTINUED"}}
+ ]}
+JSON
+code=$(curl -s -m 5 -o post.out -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+  --data-binary @subA.json "http://127.0.0.1:$REST/api/v1/subscribers")
+[ "$code" = 201 ] && ok "subscriber A provisioned with 6 iFCs" || { fail "POST A: $code $(cat post.out)"; exit 1; }
+
+cat > scscf.yaml <<YAML
+log_level: info
+realm: $REALM
+own_uri: "sip:127.0.0.1:$S"
+sip:
+  listen:
+    - {addr: 127.0.0.1, port: $S, proto: both}
+  workers: 2
+diameter: {hss_addr: 127.0.0.1, hss_port: $DIA}
+db: {path: "$WORK/scscf.db"}
+session: {icscf_uri: "sip:127.0.0.1:$ICSCF;transport=udp"}
+http: {port: $MS}
+YAML
+"$BIN/ims-scscf" -c scscf.yaml >scscf.log 2>&1 &
+SPID=$!
+PIDS+=($SPID)
+wait_http "$MS" $SPID scscf
+
+DEMO_AS=$SRC/tests/tools/demo-as.py
+python3 "$DEMO_AS" --port $AS1 --name as1 --log as1.log 2>as1.err &
+PIDS+=($!)
+python3 "$DEMO_AS" --port $AS3 --name as3 --log as3.log 2>as3.err &
+PIDS+=($!)
+python3 "$DEMO_AS" --port $ASREG --name asreg --log asreg.log --answer-register 2>asreg.err &
+PIDS+=($!)
+sleep 0.5
+
+# 1. registration and the third-party REGISTER
+if timeout 30 sipp "127.0.0.1:$S" -sf "$SC_DIR/scscf_ifc_reg.xml" -i 127.0.0.1 -p $UA -m 1 -nostdin \
+     -trace_err -timeout 15 -timeout_error -key realm "$REALM" -key user "$A" \
+     -au "$A@$REALM" -ap secret >reg.out 2>&1; then
+  ok "UE A registered (MD5)"
+else
+  fail "registration"; tail -20 reg.out; tail -20 scscf.log
+fi
+for _ in $(seq 1 50); do grep -q "^REQ REGISTER" asreg.log 2>/dev/null && break; sleep 0.1; done
+if grep -q "^REQ REGISTER sip:127.0.0.1:$ASREG" asreg.log 2>/dev/null; then
+  ok "third-party REGISTER reached the AS"
+  grep -q "^HDR To: <sip:$A@$REALM>" asreg.log && ok "  To = served user" || fail "third-party To: $(grep '^HDR To' asreg.log)"
+  grep -q "^HDR From: <sip:127.0.0.1:$S>;tag=" asreg.log && ok "  From = S-CSCF" || fail "third-party From: $(grep '^HDR From' asreg.log)"
+  grep -q "^HDR Contact: <sip:127.0.0.1:$S>" asreg.log && ok "  Contact = S-CSCF" || fail "third-party Contact"
+  grep -Eq "^HDR Expires: [1-9][0-9]*" asreg.log && ok "  Expires = the granted expiry" || fail "third-party Expires"
+  grep -q "^HDR Content-Type: message/sip" asreg.log && ok "  body = the REGISTER (message/sip)" || fail "third-party body type"
+else
+  fail "no third-party REGISTER at the AS"; grep isc scscf.log
+fi
+grep -q "isc.register_ok as=sip:127.0.0.1:$ASREG" scscf.log && ok "S-CSCF saw the AS's 200" || fail "no isc.register_ok in the S-CSCF log"
+
+# 2. the originating INVITE through as1, the dead AS (skipped) and as3
+timeout 40 sipp -sf "$SC_DIR/scscf_ifc_uas.xml" -i 127.0.0.1 -p $ICSCF -m 1 -nostdin -trace_err \
+  -timeout 30 -timeout_error >uas.out 2>&1 &
+UAS=$!
+PIDS+=($UAS)
+sleep 0.3
+if timeout 40 sipp "127.0.0.1:$S" -sf "$SC_DIR/scscf_ifc_uac.xml" -i 127.0.0.1 -p $UA -m 1 -nostdin \
+     -trace_err -timeout 30 -timeout_error -key realm "$REALM" -key user "$A" -key callee "$B" \
+     -key scscf "127.0.0.1:$S" >uac.out 2>&1; then
+  ok "INVITE/200/ACK/BYE/200 through the AS chain"
+else
+  fail "call through the AS chain"; tail -30 uac.out
+fi
+if wait $UAS; then
+  ok "the I-CSCF side got the INVITE stamped by as1 then as3, without odi"
+else
+  fail "UAS side"; tail -30 uas.out
+fi
+# the proxy pushes the two Route values as two Route header fields
+route_as1=$(awk '/^REQ INVITE/{f=1} f&&/^HDR Route/{printf "%s ", $0; n++} n==2{exit}' as1.log)
+echo "   as1 saw: $route_as1"
+if echo "$route_as1" | grep -Eq "^HDR Route: <sip:127.0.0.1:$AS1;transport=udp;lr>,? ?(HDR Route: )?<sip:127.0.0.1:$S;lr;odi=[0-9a-f]{32}>"; then
+  ok "as1 got Route: <AS;lr>, <S-CSCF;lr;odi=TOKEN>"
+else
+  fail "Route at as1: '$route_as1'"
+fi
+route_as3=$(awk '/^REQ INVITE/{f=1} f&&/^HDR Route/{printf "%s ", $0; n++} n==2{exit}' as3.log 2>/dev/null)
+echo "   as3 saw: $route_as3"
+odi1=$(echo "$route_as1" | sed -n 's/.*odi=\([0-9a-f]*\).*/\1/p')
+odi3=$(echo "$route_as3" | sed -n 's/.*odi=\([0-9a-f]*\).*/\1/p')
+if [ -n "$odi3" ] && [ "$odi1" != "$odi3" ]; then ok "as3 got its own odi token"; else fail "odi at as3: '$route_as3'"; fi
+grep -q "X-Demo-AS: as1" as3.log && ok "as3 got the request after as1 (priority 10 before 20)" || fail "as3 did not see as1's stamp"
+if grep -q "session.as_failed as=sip:127.0.0.1:$ASDEAD;transport=tcp status=[0-9]* default_handling=SESSION_CONTINUED" scscf.log; then
+  ok "unreachable AS (priority 15) skipped per SESSION_CONTINUED"
+else
+  fail "no as_failed/SESSION_CONTINUED for the dead AS"; grep session scscf.log | tail
+fi
+# the terminating-side iFC (priority 40) must not fire on an originating request
+[ "$(grep -c '^REQ INVITE' as1.log)" = 1 ] && ok "as1 saw the INVITE once (terminating iFC not applied)" \
+  || fail "as1 saw $(grep -c '^REQ INVITE' as1.log) INVITEs"
+
+# 3. SESSION_TERMINATED: the caller gets the error
+if timeout 30 sipp "127.0.0.1:$S" -sf "$SC_DIR/scscf_ifc_msg.xml" -i 127.0.0.1 -p $UA -m 1 -nostdin \
+     -trace_err -timeout 20 -timeout_error -key realm "$REALM" -key user "$A" -key callee "$B" \
+     -key scscf "127.0.0.1:$S" >msg.out 2>&1; then
+  ok "MESSAGE to an unreachable SESSION_TERMINATED AS answered 500"
+else
+  fail "SESSION_TERMINATED MESSAGE"; tail -20 msg.out
+fi
+grep -q "session.as_failed as=sip:127.0.0.1:$ASDEAD2;transport=tcp status=[0-9]* default_handling=SESSION_TERMINATED" scscf.log \
+  && ok "S-CSCF logged SESSION_TERMINATED" || fail "no SESSION_TERMINATED in the log"
+
+# the daemon is still alive and answering
+kill -0 $SPID 2>/dev/null && curl -s -m 2 -f -o /dev/null "http://127.0.0.1:$MS/healthz" \
+  && ok "ims-scscf still healthy" || fail "ims-scscf died"
+
+if [ $FAILS -ne 0 ]; then
+  echo "$FAILS check(s) failed; logs in $WORK"
+  exit 1
+fi
+echo "all scscf_ifc checks passed"
