@@ -291,9 +291,13 @@ int scscf_start(void *arg, char *err, size_t errlen)
 		ims_arena_t *a = ims_arena_create(512);
 		int k = 0;
 		if (a && sip_uri_parse(ims_str_cstr(c->own_uri), a, &u) == 0) {
-			ims_str_to_c(u.host, run->alias[0], sizeof(run->alias[0]));
-			aliases[k++] = run->alias[0];
-			if (u.port) {
+			/* host alone only when the URI names no port: on a shared
+			 * host (the lab) the other CSCFs use the same address with
+			 * other ports, and those are not us */
+			if (!u.port) {
+				ims_str_to_c(u.host, run->alias[0], sizeof(run->alias[0]));
+				aliases[k++] = run->alias[0];
+			} else {
 				snprintf(run->alias[1], sizeof(run->alias[1]), "%.*s:%u",
 					 IMS_STR_FMT(u.host), u.port);
 				aliases[k++] = run->alias[1];
