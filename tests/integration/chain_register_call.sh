@@ -154,6 +154,14 @@ fi
 waitpid_t "$CALLEE" 10 && ok "B got the call with the network's P-Asserted-Identity, not A's forged one" \
   || { fail "callee side"; cat chain_callee_*_errors.log 2>/dev/null | head -20; }
 
+# SPEC flow 4 seen from the P-CSCF: the operator deletes B; the HSS sends
+# RTR, the S-CSCF NOTIFYs "terminated" to the P-CSCF, which drops B's flow.
+code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -X DELETE "http://127.0.0.1:$REST/api/v1/subscribers/$B@$REALM")
+[ "$code" = 204 ] && ok "B deleted at the HSS" || fail "DELETE B: $code"
+for _ in $(seq 1 50); do grep -q "regevent.terminated aor=sip:$B@.* flows_removed=1" pcscf.log && break; sleep 0.1; done
+grep -q "regevent.terminated aor=sip:$B@.* flows_removed=1" pcscf.log \
+  && ok "P-CSCF dropped B after the reg-event NOTIFY" || fail "P-CSCF kept B after network de-registration"
+
 for d in pcscf icscf scscf; do
   pid_var=${d}_PID
   kill -TERM "${!pid_var}" 2>/dev/null

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ims-pcscf against SIPp peers on loopback:
-#   UE (14061, UDP) -> P-CSCF (14060) -> stand-in I-CSCF (14062, TCP): the REGISTER
+#   UE (14061, UDP) -> P-CSCF (14060) -> stand-in I-CSCF (14062, TCP; the
+#   first configured I-CSCF, 14066, is dead and must be skipped): the REGISTER
 #   carries Path/Require/P-Visited-Network-ID/P-Charging-Vector and no forged
 #   header; the 401 reaches the UE without ck/ik; the 200 is stored.
 #   The P-CSCF subscribes to the reg event at the stand-in S-CSCF (14063,
@@ -13,7 +14,7 @@
 set -u
 : "${BIN:?}" "${SRC:?}" "${WORK:?}"
 REALM=ims.mnc001.mcc001.3gppnetwork.org
-P=14060 UE=14061 IC=14062 SC=14063 STRANGER=14064 CORE=14065 METRICS=14140
+P=14060 UE=14061 IC=14062 SC=14063 STRANGER=14064 CORE=14065 DEAD=14066 METRICS=14140
 SC_DIR=$SRC/tests/integration/sipp
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$SRC/tests/lsan.supp:print_suppressions=0}
 rm -rf "$WORK" && mkdir -p "$WORK"
@@ -36,7 +37,7 @@ sip:
   listen:
     - {addr: 127.0.0.1, port: $P, proto: both}
   workers: 2
-icscf: ["sip:127.0.0.1:$IC;transport=tcp"]
+icscf: ["sip:127.0.0.1:$DEAD;transport=tcp", "sip:127.0.0.1:$IC;transport=tcp"]
 http:
   port: $METRICS
 YAML
@@ -83,6 +84,8 @@ else fail "I-CSCF stand-in checks"; cat pcscf_icscf_uas_*_errors.log 2>/dev/null
 if waitpid_t "$scscf_PID" 5; then ok "S-CSCF stand-in got the reg-event SUBSCRIBE and an INVITE with PAI=tel, Route=Service-Route, Record-Route"
 else fail "S-CSCF stand-in checks"; cat pcscf_scscf_uas_*_errors.log 2>/dev/null | head -20; fi
 grep -q "reg.stored" pcscf.log && ok "registration stored" || fail "no reg.stored in the log"
+grep -q "reg.icscf_failover" pcscf.log && ok "first I-CSCF (nothing listening) skipped for the second" \
+  || fail "no I-CSCF failover"
 
 # 2. A stranger is refused.
 if sipp_run stranger "$STRANGER" pcscf_stranger_invite.xml "127.0.0.1:$P" -key realm "$REALM"; then
