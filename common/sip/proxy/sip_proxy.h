@@ -19,7 +19,7 @@
  *   - CANCEL (§16.10): matched to its INVITE -> 200 to the CANCEL, the
  *     on_cancel hook, CANCEL sent on every pending branch (their 487 flows
  *     back as usual), 487 sent upstream when no branch exists (e.g. while
- *     suspended); unmatched -> forwarded statelessly by Route/R-URI;
+ *     suspended); unmatched -> 481 (RFC 3261 §9.2);
  *   - a response matching no transaction: a 2xx to INVITE is forwarded
  *     statelessly by its next Via (§16.7, RFC 6026), others are dropped.
  *
@@ -231,7 +231,7 @@ int sip_proxy_cancel_branch(sip_proxy_branch_t *b, ims_str_t reason);
 void sip_proxy_cancel_all(sip_proxy_ctx_t *ctx, ims_str_t reason);
 
 /* Forwards the working copy with no client transaction (our Via is still
- * added except for ACK, Max-Forwards decremented): ACK for 2xx, or when the
+ * added, Max-Forwards decremented): ACK for 2xx, or when the
  * daemon wants no state. For a non-ACK request the server transaction is
  * closed (its retransmissions are absorbed) and responses to the relayed
  * request come back as stray responses. Returns 0 or an error. */
