@@ -54,6 +54,8 @@ static struct {
 	/* what it answered */
 	char rsp[4096];
 	char chal[4096];         /* the last 401 */
+	char notify[8192];       /* the last NOTIFY sent */
+	int n_notify;
 	int status;
 	int cseq;
 } H;
@@ -136,6 +138,12 @@ static int tsend(void *ud, const sip_tp_peer_t *to, const char *buf, size_t len)
 {
 	(void)ud;
 	(void)to;
+	if (len >= 7 && !memcmp(buf, "NOTIFY ", 7)) {
+		assert_true(len < sizeof(H.notify));
+		memcpy(H.notify, buf, len);
+		H.notify[len] = '\0';
+		H.n_notify++;
+	}
 	if (len >= 8 && !memcmp(buf, "SIP/2.0 ", 8)) {
 		int code = atoi(buf + 8);
 		if (code >= 200) {
@@ -439,6 +447,83 @@ static void test_md5_register(void **state)
 	assert_int_equal(H.last_sat, CX_SAT_REGISTRATION);
 }
 
+/* A SUBSCRIBE from the P-CSCF (its host is on the Path) or a stranger. */
+static int subscribe(const char *pai, const char *expires, const char *to_tag, int cseq)
+{
+	char buf[2048];
+	sip_tp_peer_t src;
+	static int branch;
+	memset(&src, 0, sizeof(src));
+	src.proto = SIP_TP_UDP;
+	assert_int_equal(sip_tp_addr_set(&src.addr, IMS_STR("10.0.0.9"), 5060), 0);
+	snprintf(buf, sizeof(buf),
+		 "SUBSCRIBE " IMPU " SIP/2.0\r\n"
+		 "Via: SIP/2.0/UDP 10.0.0.9:5060;branch=z9hG4bKsub%d\r\n"
+		 "Max-Forwards: 70\r\n"
+		 "From: <sip:pcscf." REALM ":5060>;tag=p1\r\n"
+		 "To: <" IMPU ">%s%s\r\n"
+		 "Call-ID: sub-1\r\n"
+		 "CSeq: %d SUBSCRIBE\r\n"
+		 "P-Asserted-Identity: <%s>\r\n"
+		 "Contact: <sip:10.0.0.9:5060>\r\n"
+		 "Event: reg\r\n"
+		 "Expires: %s\r\n"
+		 "Content-Length: 0\r\n\r\n",
+		 ++branch, to_tag ? ";tag=" : "", to_tag ? to_tag : "", cseq, pai, expires);
+	H.status = 0;
+	assert_int_equal(sip_proxy_test_inject(H.p, buf, strlen(buf), &src), 0);
+	for (int i = 0; i < 10; i++)
+		sip_proxy_test_run(H.p);
+	return H.status;
+}
+
+static void test_reg_event_from_pcscf(void **state)
+{
+	(void)state;
+	char auth[1024], tag[64];
+	const char *t, *e;
+	load_user_data();
+	assert_int_equal(reg(NULL, CONTACT, "call-6"), 401);
+	ue_auth(auth, sizeof(auth), "00000001", 0);
+	assert_int_equal(reg(auth, CONTACT, "call-6"), 200);
+
+	/* TS 24.229 §5.4.2.1.1: neither the user nor its P-CSCF -> 403 */
+	assert_int_equal(subscribe("sip:mallory@example.org", "600", NULL, 1), 403);
+	assert_int_equal(scscf_regevent_count(&H.ctx), 0);
+
+	/* the P-CSCF of the Path: 200, then the full state (version 0) */
+	H.n_notify = 0;
+	assert_int_equal(subscribe("sip:pcscf." REALM, "600", NULL, 2), 200);
+	assert_non_null(strstr(H.rsp, "Expires: 600"));
+	assert_int_equal(scscf_regevent_count(&H.ctx), 1);
+	assert_int_equal(H.n_notify, 1);
+	assert_non_null(strstr(H.notify, "NOTIFY sip:10.0.0.9:5060 SIP/2.0"));
+	assert_non_null(strstr(H.notify, "Subscription-State: active;expires="));
+	assert_non_null(strstr(H.notify, "Content-Type: application/reginfo+xml"));
+	assert_non_null(strstr(H.notify, "version=\"0\" state=\"full\""));
+	assert_non_null(strstr(H.notify, "aor=\"tel:+15550000001\""));
+
+	/* the UE de-registers: partial NOTIFY v1, subscription terminated */
+	t = strstr(H.rsp, "To: ");
+	assert_non_null(t);
+	t = strstr(t, "tag=");
+	assert_non_null(t);
+	e = strstr(t, "\r\n");
+	snprintf(tag, sizeof(tag), "%.*s", (int)(e - t - 4), t + 4);
+	assert_int_equal(reg(NULL, "Contact: *\r\nExpires: 0", "call-6"), 401);
+	ue_auth(auth, sizeof(auth), "00000001", 0);
+	assert_int_equal(reg(auth, "Contact: *\r\nExpires: 0", "call-6"), 200);
+	for (int i = 0; i < 5; i++)
+		sip_proxy_test_run(H.p);
+	assert_int_equal(H.n_notify, 2);
+	assert_non_null(strstr(H.notify, "Subscription-State: terminated;reason=deactivated"));
+	assert_non_null(strstr(H.notify, "version=\"1\" state=\"partial\""));
+	assert_non_null(strstr(H.notify, "event=\"unregistered\""));
+	assert_int_equal(scscf_regevent_count(&H.ctx), 0);
+	/* a refresh of the ended dialog: 481 */
+	assert_int_equal(subscribe("sip:pcscf." REALM, "600", tag, 3), 481);
+}
+
 static void test_other_requests_without_session_side(void **state)
 {
 	(void)state;
@@ -466,6 +551,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hss_failures_answer_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_brief_and_bad_contact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_md5_register, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reg_event_from_pcscf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_requests_without_session_side, setup,
 						teardown),
 	};
