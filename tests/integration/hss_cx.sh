@@ -51,15 +51,24 @@ diameter:
     port: $DIA_PORT
 YAML
 
+# Another run of this test (another build directory) would answer on the
+# same ports and make every check below meaningless: refuse to start then.
+for p in $REST_PORT $DIA_PORT; do
+  if ss -ltn 2>/dev/null | grep -q "[:.]$p "; then
+    echo "FAIL: port $p is already in use (another run of hss_cx.sh?)"; exit 1
+  fi
+done
 "$BIN/ims-hss" -c "$WORK/hss.yaml" >"$WORK/hss.log" 2>&1 &
 HSS_PID=$!
 PIDS+=("$HSS_PID")
 up=0
 for _ in $(seq 1 100); do
-  if curl -s -m 1 -o /dev/null "http://127.0.0.1:$REST_PORT/healthz"; then up=1; break; fi
   kill -0 "$HSS_PID" 2>/dev/null || break
+  if curl -s -m 1 -o /dev/null "http://127.0.0.1:$REST_PORT/healthz"; then up=1; break; fi
   sleep 0.1
 done
+sleep 0.2
+kill -0 "$HSS_PID" 2>/dev/null || up=0
 [ $up = 1 ] || { echo "FAIL: ims-hss did not start"; cat "$WORK/hss.log"; exit 1; }
 
 cat > "$WORK/sub.json" <<JSON
