@@ -161,7 +161,8 @@ int pcscf_configure(ims_cfg_t *cfg, void **out, char *err, size_t errlen)
 	c->reg_opts.icid_host = ims_str_cstr(k->host);
 	c->reg_opts.orig_ioi = ims_str_cstr(k->realm);
 	c->store = pcscf_reg_store_create();
-	if (!c->store) {
+	c->subs = pcscf_subs_create();
+	if (!c->store || !c->subs) {
 		rc = IMS_ENOMEM;
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -172,6 +173,7 @@ bad:
 	cfg_fail(cfg, err, errlen);
 fail:
 	pcscf_reg_store_destroy(c->store);
+	pcscf_subs_destroy(c->subs);
 	free(c);
 	return rc;
 }
@@ -179,7 +181,9 @@ fail:
 static void expiry_tick(evutil_socket_t fd, short what, void *arg)
 {
 	pcscf_ctx_t *c = arg;
-	int n = pcscf_reg_store_expire(c->store, pcscf_now());
+	int64_t now = pcscf_now();
+	int n = pcscf_reg_store_expire(c->store, now);
+	pcscf_subs_expire(c->subs, now);
 	if (n > 0)
 		LOG_INFO("pcscf", "reg.expired count=%d left=%u", n, pcscf_reg_store_count(c->store));
 }
@@ -247,5 +251,6 @@ void pcscf_destroy(void *ctx)
 		event_free(c->expiry_ev);
 	sip_proxy_destroy(c->proxy);
 	pcscf_reg_store_destroy(c->store);
+	pcscf_subs_destroy(c->subs);
 	free(c);
 }

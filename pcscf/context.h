@@ -13,6 +13,7 @@
 #include "sip/tp/sip_tp.h"
 #include "reg-store.h"
 #include "reg-edit.h"
+#include "regevent-subs.h"
 
 struct sip_proxy;
 struct sip_proxy_ctx;
@@ -43,6 +44,7 @@ typedef struct pcscf_ctx {
 	char visited_quoted[256];          /* "realm" */
 	pcscf_reg_opts_t reg_opts;
 	pcscf_reg_store_t *store;
+	pcscf_subs_t *subs;                /* our reg-event subscriptions */
 	struct sip_proxy *proxy;
 	struct event *expiry_ev;
 } pcscf_ctx_t;

@@ -13,16 +13,21 @@
 #include "sip/proxy/sip_proxy.h"
 
 typedef struct sub_ud {
+	pcscf_ctx_t *c;
 	char impu[256];
+	char call_id[256];
 } sub_ud_t;
 
 static void on_subscribe_final(void *ud, int code, sip_msg_t *rsp)
 {
 	sub_ud_t *s = ud;
-	if (code >= 200 && code < 300)
+	if (code >= 200 && code < 300) {
 		LOG_INFO("pcscf", "regevent.subscribed impu=%s code=%d", s->impu, code);
-	else
+	} else {
+		/* No subscription: a NOTIFY for it would not be believed. */
+		pcscf_subs_remove(s->c->subs, ims_str_cstr(s->call_id));
 		LOG_WARN("pcscf", "regevent.subscribe_failed impu=%s code=%d", s->impu, code);
+	}
 	(void)rsp;
 	free(s);
 }
@@ -71,12 +76,21 @@ void pcscf__regevent_subscribe(pcscf_ctx_t *c, int worker, const pcscf_reg_t *re
 			      c->self_uri))
 		goto fail;
 	ims_str_to_c(impu, s->impu, sizeof(s->impu));
+	snprintf(s->call_id, sizeof(s->call_id), "%.*s@%s", IMS_STR_FMT(cid), c->cfg.host);
+	s->c = c;
+	/* RFC 6665 §4.1.2.4: a NOTIFY may come before the 200, so the dialog
+	 * is known from the moment the SUBSCRIBE leaves. */
+	rc = pcscf_subs_add(c->subs, ims_str_cstr(s->call_id), impu, reg->expires_at);
+	if (rc != 0)
+		goto fail;
 	sip_proxy_target_t t;
 	memset(&t, 0, sizeof(t));
 	t.next_hop = hop;
 	rc = sip_proxy_uac_send(c->proxy, worker, m, &t, on_subscribe_final, s);
-	if (rc != 0)
+	if (rc != 0) {
+		pcscf_subs_remove(c->subs, ims_str_cstr(s->call_id));
 		goto fail;
+	}
 	ims_arena_destroy(a);
 	return;
 fail:
@@ -111,11 +125,22 @@ void pcscf__regevent_notify(pcscf_ctx_t *c, sip_proxy_ctx_t *pctx)
 				IMS_STR_NULL);
 		return;
 	}
+	/* RFC 6665 §4.1.3: a NOTIFY outside a subscription we made is 481;
+	 * this also keeps UEs from forging a de-registration. */
+	if (!pcscf_subs_has(c->subs, m->call_id, pcscf_now())) {
+		LOG_NOTICE("pcscf", "regevent.notify_unknown call_id=%.*s", IMS_STR_FMT(m->call_id));
+		sip_proxy_reply(pctx, 481, IMS_STR("Subscription Does Not Exist"), IMS_STR_NULL,
+				IMS_STR_NULL, IMS_STR_NULL);
+		return;
+	}
 	notify_ud_t n = { c, 0 };
 	if (m->body.len && pcscf_reginfo_parse(m->body.s, m->body.len, on_registration, &n) < 0) {
 		sip_proxy_reply(pctx, 400, IMS_STR("Bad reginfo"), IMS_STR_NULL, IMS_STR_NULL,
 				IMS_STR_NULL);
 		return;
 	}
+	sip_hdr_t *ss = sip_msg_hdr(m, SIP_HDR_SUBSCRIPTION_STATE);
+	if (ss && ss->value.len >= 10 && strncasecmp(ss->value.s, "terminated", 10) == 0)
+		pcscf_subs_remove(c->subs, m->call_id);
 	sip_proxy_reply(pctx, 200, IMS_STR_NULL, IMS_STR_NULL, IMS_STR_NULL, IMS_STR_NULL);
 }

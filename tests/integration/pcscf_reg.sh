@@ -9,8 +9,9 @@
 #   asserted from P-Preferred-Identity and the Service-Route as Route.
 #   An INVITE from an unregistered address (14064) gets 403.
 #   A MESSAGE from the core along the Path (14065) reaches the UE on 14061.
-#   A reg-event NOTIFY "terminated" drops the registration: the next MESSAGE
-#   gets 480.
+#   A forged reg-event NOTIFY gets 481; the stand-in S-CSCF's NOTIFY
+#   "terminated" in the subscription dialog drops the registration: the next
+#   MESSAGE gets 480.
 set -u
 : "${BIN:?}" "${SRC:?}" "${WORK:?}"
 REALM=ims.mnc001.mcc001.3gppnetwork.org
@@ -72,7 +73,7 @@ waitpid_t() { # pid seconds
 
 # 1. Registration through the P-CSCF.
 sipp_bg icscf "$IC" pcscf_icscf_uas.xml -t t1 -key realm "$REALM" -key user ue1 -key scscf "127.0.0.1:$SC"
-M=2 sipp_bg scscf "$SC" pcscf_scscf_uas.xml -key realm "$REALM"
+M=2 sipp_bg scscf "$SC" pcscf_scscf_uas.xml -key realm "$REALM" -key user ue1
 sleep 0.5
 if sipp_run ue "$UE" pcscf_ue.xml "127.0.0.1:$P" -key realm "$REALM" -key user ue1; then
   ok "UE registered; 401 had no ck/ik; INVITE answered by the S-CSCF stand-in"
@@ -81,8 +82,6 @@ else
 fi
 if waitpid_t "$icscf_PID" 5; then ok "I-CSCF stand-in saw Path, Require: path, P-Visited-Network-ID, icid, no forged headers"
 else fail "I-CSCF stand-in checks"; cat pcscf_icscf_uas_*_errors.log 2>/dev/null | head -20; fi
-if waitpid_t "$scscf_PID" 5; then ok "S-CSCF stand-in got the reg-event SUBSCRIBE and an INVITE with PAI=tel, Route=Service-Route, Record-Route"
-else fail "S-CSCF stand-in checks"; cat pcscf_scscf_uas_*_errors.log 2>/dev/null | head -20; fi
 grep -q "reg.stored" pcscf.log && ok "registration stored" || fail "no reg.stored in the log"
 grep -q "reg.icscf_failover" pcscf.log && ok "first I-CSCF (nothing listening) skipped for the second" \
   || fail "no I-CSCF failover"
@@ -101,10 +100,16 @@ if sipp_run core "$CORE" pcscf_core_message_ok.xml "127.0.0.1:$P" -key realm "$R
 else fail "MESSAGE along the Path"; tail -5 core.out; fi
 waitpid_t "$ueuas_PID" 5 && ok "UE received it without P-Charging headers" || fail "UE did not get the MESSAGE"
 
-# 4. NOTIFY terminated drops the registration.
-if sipp_run notify "$CORE" pcscf_core_notify.xml "127.0.0.1:$P" -key realm "$REALM" -key user ue1; then
-  ok "reg-event NOTIFY answered 200"
-else fail "NOTIFY"; tail -5 notify.out; fi
+# 4. A forged NOTIFY (not in our subscription) is refused; the S-CSCF's own
+#    NOTIFY "terminated" in the subscription dialog drops the registration.
+if sipp_run notify "$CORE" pcscf_forged_notify.xml "127.0.0.1:$P" -key realm "$REALM" -key user ue1; then
+  ok "forged reg-event NOTIFY answered 481"
+else fail "forged NOTIFY not refused"; tail -5 notify.out; fi
+if waitpid_t "$scscf_PID" 12; then
+  ok "S-CSCF stand-in: SUBSCRIBE and INVITE checks passed, its NOTIFY was answered 200"
+else fail "S-CSCF stand-in checks"; cat pcscf_scscf_uas_*_errors.log 2>/dev/null | head -20; fi
+grep -q "regevent.terminated aor=sip:ue1@.* flows_removed=1" pcscf.log \
+  && ok "NOTIFY terminated removed the registration" || fail "registration not removed by the NOTIFY"
 if sipp_run gone "$CORE" pcscf_core_message_gone.xml "127.0.0.1:$P" -key realm "$REALM" \
      -key contact "sip:ue1@127.0.0.1:$UE"; then
   ok "after NOTIFY terminated the UE is gone: 480"
