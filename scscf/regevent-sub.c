@@ -284,8 +284,11 @@ static void notify_full(scscf_ctx_t *ctx, const char *call_id, const char *local
 	notify_job_t *j = NULL;
 	sub_t *s;
 
-	if (!a)
+	if (!a) {
+		if (reason)
+			remove_sub(re, call_id, local_tag);
 		return;
+	}
 	pthread_mutex_lock(&re->mu);
 	for (s = re->subs; s; s = s->next)
 		if (!strcmp(s->call_id, call_id) && !strcmp(s->local_tag, local_tag))
@@ -306,10 +309,12 @@ static void notify_full(scscf_ctx_t *ctx, const char *call_id, const char *local
 	}
 	pthread_mutex_unlock(&re->mu);
 	scscf_reg_view_release(&v);
-	if (reason)
-		remove_sub(re, call_id, local_tag);
 	notify_dispatch(ctx, j);
 out:
+	/* a terminating NOTIFY ends the subscription even when it could not
+	 * be built (the expiry sweep must not see it again) */
+	if (reason)
+		remove_sub(re, call_id, local_tag);
 	free(xml);
 	free(impu);
 	ims_arena_destroy(a);
@@ -389,10 +394,12 @@ int scscf_regevent_expire(scscf_ctx_t *ctx, int64_t now)
 		pthread_mutex_unlock(&re->mu);
 		if (!s)
 			break;
-		if (cid && tag)
-			notify_full(ctx, cid, tag, now, "timeout");
-		else
-			break;
+		if (!cid || !tag) {
+			free(cid);
+			free(tag);
+			break; /* out of memory: the next sweep tries again */
+		}
+		notify_full(ctx, cid, tag, now, "timeout");
 		free(cid);
 		free(tag);
 		n++;

@@ -524,6 +524,34 @@ static void test_reg_event_from_pcscf(void **state)
 	assert_int_equal(subscribe("sip:pcscf." REALM, "600", tag, 3), 481);
 }
 
+static void test_reg_event_subscription_expires(void **state)
+{
+	(void)state;
+	char auth[1024];
+	load_user_data();
+	assert_int_equal(reg(NULL, CONTACT, "call-7"), 401);
+	ue_auth(auth, sizeof(auth), "00000001", 0);
+	assert_int_equal(reg(auth, CONTACT, "call-7"), 200);
+	H.n_notify = 0;
+	assert_int_equal(subscribe("sip:pcscf." REALM, "100", NULL, 1), 200);
+	assert_int_equal(H.n_notify, 1);
+	/* nothing before its time, then a terminated NOTIFY (RFC 6665 §4.2.2) */
+	assert_int_equal(scscf_regevent_expire(&H.ctx, scscf_now() + 50), 0);
+	assert_int_equal(scscf_regevent_expire(&H.ctx, scscf_now() + 101), 1);
+	for (int i = 0; i < 5; i++)
+		sip_proxy_test_run(H.p);
+	assert_int_equal(H.n_notify, 2);
+	assert_non_null(strstr(H.notify, "Subscription-State: terminated;reason=timeout"));
+	assert_int_equal(scscf_regevent_count(&H.ctx), 0);
+	/* binding expiry on the same (virtual) time line: SAR TIMEOUT_DEREGISTRATION */
+	H.n_sar = 0;
+	assert_int_equal(scscf_reg_expire_run(&H.ctx, scscf_now() + 601), 1);
+	assert_int_equal(H.n_sar, 1);
+	assert_int_equal(H.last_sat, CX_SAT_TIMEOUT_DEREGISTRATION);
+	assert_int_equal(scscf_reg_store_state(H.ctx.store, IMS_STR(IMPU), scscf_now() + 601),
+			 SCSCF_REG_NOT_REGISTERED);
+}
+
 static void test_other_requests_without_session_side(void **state)
 {
 	(void)state;
@@ -552,6 +580,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_too_brief_and_bad_contact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_md5_register, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reg_event_from_pcscf, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reg_event_subscription_expires, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_requests_without_session_side, setup,
 						teardown),
 	};
