@@ -5,13 +5,12 @@
 #   A -> P-CSCF -> S-CSCF (orig) -> I-CSCF (LIR) -> S-CSCF (term) -> P-CSCF -> B
 # with INVITE/180/200/ACK/BYE/200, and B sees the P-Asserted-Identity the
 # network set, never the one A forged.
-# The S-CSCF listens on 127.0.0.2: it takes the host of its own_uri as an
-# alias for itself (any port), so on 127.0.0.1 it would take the other
-# daemons' Vias for its own.
+# Everything on 127.0.0.1 as in the lab (deploy/lab.sh): the daemons tell
+# themselves apart by port.
 set -u
 : "${BIN:?}" "${SRC:?}" "${WORK:?}"
 REALM=ims.mnc001.mcc001.3gppnetwork.org
-P=14080 I=14081 UA=14082 UB=14083 S=14102 SHOST=127.0.0.2 REST=14122 DIA=14132
+P=14080 I=14081 UA=14082 UB=14083 S=14102 SHOST=127.0.0.1 REST=14122 DIA=14132
 MP=14143 MI=14144 MS=14145
 A=001010000000001 B=001010000000002
 SC_DIR=$SRC/tests/integration/sipp
