@@ -275,7 +275,40 @@ code=$(curl -s -m 15 -o /dev/null -w '%{http_code}' -X DELETE "$API/003@$REALM")
 grep -q "rtr.done impi=003@$REALM .*status=2" "$WORK/hss.log" && ok "RTR reported unreachable" \
   || fail "no unreachable RTR in hss.log"
 
-# 14. A clean stop: SIGTERM closes the Diameter side, no leak reports
+# 14. The HSS restarts under a connected S-CSCF: freeDiameter reconnects
+#     by itself (Tc), and the RTR finds the S-CSCF through the stored name
+#     (the SAR's Origin-Host was only kept in memory)
+cat > "$WORK/sub4.json" <<JSON
+{"impi": "004@$REALM", "impus": ["sip:004@$REALM"],
+ "auth": {"k": "$K", "op": "$OP", "amf": "8000"}}
+JSON
+curl -s -m 5 -o /dev/null -X POST -H 'Content-Type: application/json' --data-binary "@$WORK/sub4.json" "$API"
+cx sar5 sar --impi "004@$REALM" --impu "sip:004@$REALM" --server-name "$SCSCF" --sat REGISTRATION
+expect "$WORK/sar5.out" result_code 2001 "user 4 registered"
+timeout 60 "${CXC[@]}" serve --count 1 --wait 40000 >"$WORK/serve3.out" 2>"$WORK/serve3.err" &
+SERVE_PID=$!
+PIDS+=("$SERVE_PID")
+for _ in $(seq 1 100); do grep -q '^ready=1' "$WORK/serve3.out" 2>/dev/null && break; sleep 0.1; done
+kill -TERM "$HSS_PID"
+for _ in $(seq 1 100); do kill -0 "$HSS_PID" 2>/dev/null || break; sleep 0.1; done
+wait "$HSS_PID" 2>/dev/null
+"$BIN/ims-hss" -c "$WORK/hss.yaml" >"$WORK/hss2.log" 2>&1 &
+HSS_PID=$!
+PIDS+=("$HSS_PID")
+back=0
+for _ in $(seq 1 200); do
+  if grep -q "peer.accepted host=scscf.$REALM" "$WORK/hss2.log" 2>/dev/null; then back=1; break; fi
+  sleep 0.1
+done
+[ $back = 1 ] && ok "the S-CSCF reconnected to the restarted HSS" || fail "no reconnection in 20 s"
+code=$(curl -s -m 15 -o /dev/null -w '%{http_code}' -X DELETE "$API/004@$REALM")
+[ "$code" = 204 ] && ok "DELETE after the restart: 204" || fail "DELETE 4: $code"
+wait "$SERVE_PID"; src=$?
+[ $src = 0 ] && expect "$WORK/serve3.out" user_name "004@$REALM" "RTR after the restart" \
+  || fail "serve3 exit $src: $(cat "$WORK/serve3.out")"
+cat "$WORK/hss2.log" >>"$WORK/hss.log"
+
+# 15. A clean stop: SIGTERM closes the Diameter side, no leak reports
 kill -TERM "$HSS_PID"
 for _ in $(seq 1 100); do kill -0 "$HSS_PID" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$HSS_PID" 2>/dev/null; then
