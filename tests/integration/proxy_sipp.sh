@@ -4,6 +4,8 @@
 #   2. 200 calls over TCP
 #   3. 5 calls to a UAS that never answers -> 408 from the proxy (timer B,
 #      T1 = 100 ms so B = 6.4 s)
+#   4. 5 calls to a port nobody listens on -> ICMP unreachable -> the branch
+#      gets 503, the UAC 500 (RFC 3261 §16.7 step 6), well before timer B
 # Every wait is bounded; only the PIDs started here are stopped.
 set -u
 BIN=${BIN:?} SRC=${SRC:?} WORK=${WORK:?}
@@ -55,13 +57,32 @@ run_calls() {
 run_calls u1 15070 15080 200
 run_calls t1 15072 15082 200
 
-# nobody listens on 15099: the proxy's INVITE branch times out (timer B)
+# a UAS that reads and never answers: the proxy's INVITE branch times out
+timeout 60 python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 15099))
+while True:
+    s.recv(65535)
+' >silent.log 2>&1 &
+PIDS+=("$!")
+sleep 0.3
 timeout 60 sipp -sf "$SC/proxy_uac_408.xml" 127.0.0.1:15060 -key uas_port 15099 -s nobody \
 	-i 127.0.0.1 -p 15084 -t u1 -m 5 -r 5 -nostdin -timeout 40s -timeout_error \
 	-trace_err -error_file uac_408.err -trace_stat -stf uac_408.csv >uac_408.log 2>&1
 rc=$?
 [ $rc -eq 0 ] || fail "408 scenario: SIPp exit $rc"
 echo "ok: 5 calls answered 408 by the proxy"
+
+# nobody at all on 15098: ICMP port unreachable -> 503 on the branch -> 500
+start=$(date +%s)
+timeout 30 sipp -sf "$SC/proxy_uac_500.xml" 127.0.0.1:15060 -key uas_port 15098 -s nobody \
+	-i 127.0.0.1 -p 15086 -t u1 -m 5 -r 5 -nostdin -timeout 20s -timeout_error \
+	-trace_err -error_file uac_500.err >uac_500.log 2>&1
+rc=$?
+[ $rc -eq 0 ] || fail "unreachable scenario: SIPp exit $rc"
+[ $(( $(date +%s) - start )) -lt 6 ] || fail "unreachable next hop took timer B, not ICMP"
+echo "ok: 5 calls to an unreachable next hop answered 500 at once"
 
 kill -TERM "$PROXY"
 for _ in $(seq 100); do kill -0 "$PROXY" 2>/dev/null || break; sleep 0.1; done

@@ -286,6 +286,19 @@ static void test_tp_connect_refused_is_reported(void **state)
 	}
 }
 
+static void test_tp_udp_icmp_unreachable_is_reported(void **state)
+{
+	(void)state;
+	sip_tp_peer_t to;
+	memset(&to, 0, sizeof(to));
+	to.proto = SIP_TP_UDP;
+	to.listener = -1;
+	sip_tp_addr_set(&to.addr, IMS_STR("127.0.0.1"), 15118); /* nobody listens */
+	assert_int_equal(sip_tp_send(S.tp, &to, msg1, sizeof(msg1) - 1), 0);
+	assert_true(wait_for(&S.nerr, 1));
+	assert_int_equal(S.last_err, IMS_EUNREACH);
+}
+
 static void on_post(void *arg)
 {
 	(void)arg;
@@ -428,6 +441,7 @@ int main(void)
 		T_(test_tp_tcp_oversize_message_closes_connection),
 		T_(test_tp_outgoing_tcp_is_reused),
 		T_(test_tp_connect_refused_is_reported),
+		T_(test_tp_udp_icmp_unreachable_is_reported),
 		T_(test_tp_post_runs_on_the_given_worker),
 		cmocka_unit_test(test_tp_listen_parse_table),
 		cmocka_unit_test(test_tp_via_received_and_rport),

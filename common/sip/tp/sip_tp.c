@@ -10,6 +10,7 @@
  * on them is thread-safe. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/errqueue.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -442,6 +443,51 @@ static int tcp_send(sip_tp_t *tp, const sip_tp_peer_t *peer, const char *buf, si
 
 /* ---- UDP ----------------------------------------------------------------- */
 
+/* IP_RECVERR: an ICMP error (port or host unreachable) for a datagram we
+ * sent is queued on the socket with the destination it was sent to; it is
+ * reported like a TCP connect failure so the transaction answers 503 at
+ * once instead of waiting for timer B/F (RFC 3261 §17.1.4). */
+static void udp_errqueue(tp_worker_t *w, int fd, int li)
+{
+	for (int n = 0; n < UDP_BATCH; n++) {
+		sip_tp_peer_t peer;
+		memset(&peer, 0, sizeof(peer));
+		peer.proto = SIP_TP_UDP;
+		peer.listener = li;
+		char ctl[512];
+		char dummy[1];
+		struct iovec iov = { dummy, sizeof(dummy) };
+		struct msghdr mh;
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_name = &peer.addr.ss;
+		mh.msg_namelen = sizeof(peer.addr.ss);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = ctl;
+		mh.msg_controllen = sizeof(ctl);
+		if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			return;
+		int unreachable = 0;
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+			if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+			    (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+				struct sock_extended_err ee;
+				memcpy(&ee, CMSG_DATA(c), sizeof(ee));
+				unreachable = ee.ee_origin == SO_EE_ORIGIN_ICMP ||
+					      ee.ee_origin == SO_EE_ORIGIN_ICMP6;
+			}
+		}
+		peer.addr.len = mh.msg_namelen;
+		if (!unreachable || !w->tp->on_error)
+			continue;
+		char a[80];
+		LOG_DEBUG("sip.tp", "udp.unreachable peer=%s",
+			  sip_tp_addr_str(&peer.addr, a, sizeof(a)));
+		stat_add(&w->st.tx_errors, 1);
+		w->tp->on_error(w->tp->ud, w->idx, &peer, IMS_EUNREACH);
+	}
+}
+
 static void on_udp(evutil_socket_t fd, short what, void *arg)
 {
 	(void)what;
@@ -459,8 +505,12 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
 		peer.addr.len = sizeof(peer.addr.ss);
 		ssize_t r = recvfrom(fd, w->rxbuf, UDP_MAX, 0, (struct sockaddr *)&peer.addr.ss,
 				     &peer.addr.len);
-		if (r < 0)
-			return; /* EAGAIN, or an ICMP error reported on the socket */
+		if (r < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			udp_errqueue(w, fd, li);
+			continue;
+		}
 		if (r == 0)
 			continue;
 		/* RFC 5626 §3.5.1 keep-alive CRLFs and oversize datagrams */
@@ -544,6 +594,10 @@ static int open_socket(const sip_tp_listen_t *ls, sip_tp_addr_t *addr, uint16_t 
 	if (type == SOCK_DGRAM) {
 		int sz = 4 << 20;
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+		if (addr->ss.ss_family == AF_INET6)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one));
+		else
+			setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one));
 	}
 	return fd;
 }
