@@ -262,6 +262,18 @@ static void test_sar_registration_cycle(void **state)
 	assert_int_equal(a.exp_result_code, CX_DIAMETER_SUBSEQUENT_REGISTRATION);
 	assert_true(ims_str_eq_c(a.server_name, SCSCF));
 
+	/* the I-CSCF asks for capabilities (the S-CSCF did not answer) */
+	u.has_auth_type = 1;
+	u.auth_type = CX_UAT_REGISTRATION_AND_CAPABILITIES;
+	a = run(hss_cx_uar, fx, &u);
+	assert_int_equal(a.exp_result_code, CX_DIAMETER_SUBSEQUENT_REGISTRATION);
+	assert_true(a.has_caps);
+	/* a de-registration goes to the serving S-CSCF */
+	u.auth_type = CX_UAT_DE_REGISTRATION;
+	a = run(hss_cx_uar, fx, &u);
+	assert_int_equal(a.result_code, CX_DIAMETER_SUCCESS);
+	assert_true(ims_str_eq_c(a.server_name, SCSCF));
+
 	cx_req_t l = req_for(CX_CMD_LIR, "", TEL1);
 	a = run(hss_cx_lir, fx, &l);
 	assert_int_equal(a.result_code, CX_DIAMETER_SUCCESS);
@@ -346,10 +358,35 @@ static void test_sar_unregistered_and_store_name(void **state)
 	assert_int_equal(a.exp_result_code, CX_DIAMETER_ERROR_USER_UNKNOWN);
 }
 
+/* TS 29.228 §6.1.1.1: a barred identity may not register unless another
+ * identity of its implicit set is not barred; emergency registrations
+ * (UAR-Flags bit 0) are not subject to barring. */
+static void test_uar_barring(void **state)
+{
+	fx_t *fx = *state;
+	hss_sub_t *s = make_sub("barred@" REALM, "sip:barred@" REALM, "tel:+15559999999", NULL);
+	s->impus[0].barred = 1;
+	assert_int_equal(hss_store_create(fx->ctx->store, s), 0);
+	cx_req_t r = req_for(CX_CMD_UAR, "barred@" REALM, "sip:barred@" REALM);
+	cx_answer_t a = run(hss_cx_uar, fx, &r);
+	assert_int_equal(a.exp_result_code, CX_DIAMETER_FIRST_REGISTRATION);
+	s->impus[1].barred = 1;
+	assert_int_equal(hss_store_replace(fx->ctx->store, s), 0);
+	a = run(hss_cx_uar, fx, &r);
+	assert_int_equal(a.result_code, CX_DIAMETER_AUTHORIZATION_REJECTED);
+	assert_int_equal(a.exp_result_code, 0);
+	r.has_uar_flags = 1;
+	r.uar_flags = CX_UAR_FLAG_EMERGENCY_REGISTRATION;
+	a = run(hss_cx_uar, fx, &r);
+	assert_int_equal(a.exp_result_code, CX_DIAMETER_FIRST_REGISTRATION);
+	hss_sub_free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_uar_codes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_uar_barring, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mar_aka_vectors_verify_on_usim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mar_resync_follows_sqn_ms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mar_schemes, setup, teardown),
