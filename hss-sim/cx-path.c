@@ -45,8 +45,11 @@ static int cx_start(hss_ctx_t *ctx, char *err, size_t errlen)
 	c.extra_conf = ctx->cfg.dia_conf_path;
 	int rc = cx_core_start(&c);
 	if (rc) {
+		/* cx_core_start logged the details; fd_core_start fails mostly
+		 * because the port is taken */
 		snprintf(err, errlen, "diameter: cannot start on %s:%u (%s)",
-			 c.listen_addr ? c.listen_addr : "*", (unsigned)c.port, ims_strerror(rc));
+			 c.listen_addr ? c.listen_addr : "*", (unsigned)c.port,
+			 rc == IMS_EDIAMETER ? "port in use or not allowed?" : ims_strerror(rc));
 		return rc;
 	}
 	if ((rc = cx_server_register(CX_CMD_UAR, hss_cx_uar, ctx)) ||
