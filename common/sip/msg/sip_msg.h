@@ -239,12 +239,18 @@ typedef struct sip_parse_err {
 
 /* Parses one whole datagram or framed stream message. The buffer must stay
  * valid and unchanged as long as the message is used; it need not be NUL
- * terminated. The message and everything it needs come from `a`.
+ * terminated and is never written. The message and everything it needs
+ * come from `a` (nothing to free but the arena).
  * Returns 0 and *out, or IMS_EPARSE / IMS_ENOMEM with `err` filled (err may
  * be NULL). A message whose Content-Length exceeds the bytes available is
- * IMS_EPARSE; extra bytes after the body on a datagram are ignored (RFC 3261
- * §18.3). Mandatory headers for a request (To, From, CSeq, Call-ID,
- * Max-Forwards optional, Via) are checked: missing ones are IMS_EPARSE. */
+ * IMS_EPARSE; extra bytes after the body on a datagram are ignored, and
+ * without Content-Length the body runs to the end (RFC 3261 §18.3).
+ * Checked at once: the start line (one SP between request-line elements,
+ * SIP/2.0 only: another version gives err->status 505), the Request-URI,
+ * Call-ID, CSeq (< 2^31, method equal to the request's), From, To (present
+ * and single, for requests and responses), the top Via, Max-Forwards
+ * (0..255), Content-Length and Expires (above 2^32-1 reads as 2^32-1).
+ * Limits: 256 header fields, 16 KiB per start line or header field. */
 int sip_msg_parse(const char *buf, size_t len, ims_arena_t *a, sip_msg_t **out /* out */,
 		  sip_parse_err_t *err /* out, may be NULL */);
 
@@ -273,9 +279,11 @@ sip_hdr_t *sip_hdr_next_same(const sip_hdr_t *h);
 sip_hdr_t *sip_msg_hdr_by_name(const sip_msg_t *m, ims_str_t name);
 
 /* Iterates over the comma-separated values of every live header with one
- * id, in wire order (quotes, <...> and escapes respected). Start with
- * `it = {0}`; returns 1 with *value, 0 at the end, IMS_EPARSE on an
- * unterminated quote or bracket. */
+ * id, in wire order (quotes, <...> and escapes respected, empty elements
+ * skipped). Single-valued headers (From, To, Call-ID, CSeq, the auth
+ * headers, Content-Type, Expires, ...) come whole even when they contain
+ * commas. Start with `it = {0}`; returns 1 with *value (a view), 0 at the
+ * end, IMS_EPARSE on an unterminated quote or bracket. */
 typedef struct sip_val_iter {
 	const sip_hdr_t *hdr;
 	uint32_t pos;
@@ -321,9 +329,12 @@ typedef enum sip_hdr_pos {
 	SIP_POS_BOTTOM,     /* after the last header with the same id, else before the body */
 } sip_hdr_pos_t;
 
-/* Adds a header. For SIP_HDR_OTHER give `name`; for indexed ids `name` may
- * be empty (the full name is used). The value is copied into the arena.
- * Returns the new header or NULL on out-of-memory. */
+/* Adds a header. For SIP_HDR_OTHER give `name` (a known name is indexed
+ * under its id); for indexed ids `name` may be empty (the full name is
+ * used). Name and value are copied into the message arena; the eager
+ * fields (via1, tags, CSeq, ...) follow. Returns the new header or NULL on
+ * out-of-memory or a missing name. sip_msg_hdr_addf formats the value and
+ * always uses the full name (so not for SIP_HDR_OTHER). */
 sip_hdr_t *sip_msg_hdr_add(sip_msg_t *m, sip_hdr_id_t id, ims_str_t name, ims_str_t value,
 			   sip_hdr_pos_t pos);
 sip_hdr_t *sip_msg_hdr_addf(sip_msg_t *m, sip_hdr_id_t id, sip_hdr_pos_t pos, const char *fmt,
@@ -368,7 +379,9 @@ int sip_msg_new_response(ims_arena_t *a, const sip_msg_t *req, int code, ims_str
 			 ims_str_t to_tag, sip_msg_t **out /* out */);
 
 /* Deep copy into arena `a`: prints `m` once into `a` and re-parses it, so
- * the copy owns its buffer and every view points into it. */
+ * the copy owns its buffer and every view points into it. Returns 0,
+ * IMS_ENOMEM, or IMS_EPARSE when the (edited) message is not a valid one
+ * (e.g. a built request still missing mandatory headers). */
 int sip_msg_clone(const sip_msg_t *m, ims_arena_t *a, sip_msg_t **out /* out */);
 
 #endif
