@@ -288,6 +288,46 @@ static void test_body_edits_recompute_content_length(void **state)
 	ims_arena_destroy(a);
 }
 
+static void test_set_value_refreshes_eager_fields(void **state)
+{
+	ims_arena_t *a = ims_arena_create(4096);
+	char *buf;
+	sip_msg_t *m = parse_file("rfc3261/invite.sip", a, &buf);
+	assert_int_equal(sip_msg_hdr_set_value(m, sip_msg_hdr(m, SIP_HDR_CSEQ), IMS_STR("314160 INVITE")), 0);
+	assert_int_equal(m->cseq, 314160);
+	assert_int_equal(sip_msg_hdr_set_value(m, sip_msg_hdr(m, SIP_HDR_CALL_ID), IMS_STR("new-id")), 0);
+	assert_str(m->call_id, "new-id");
+	sip_hdr_t *to = sip_msg_hdr(m, SIP_HDR_TO);
+	assert_int_equal(sip_msg_hdr_set_value(m, to, IMS_STR("Bob <sip:bob@biloxi.com>;tag=xyz")), 0);
+	assert_str(m->to_tag, "xyz");
+	assert_int_equal(sip_msg_hdr_set_value(m, sip_msg_hdr(m, SIP_HDR_VIA),
+					       IMS_STR("SIP/2.0/TCP [::1]:5070;branch=z9hG4bKq")),
+			 0);
+	assert_str(m->via1.host, "[::1]");
+	assert_int_equal(m->via1.port, 5070);
+	/* the Request-URI is parsed once and cached; a new one resets it */
+	const sip_uri_t *u1 = sip_msg_ruri(m);
+	assert_ptr_equal(sip_msg_ruri(m), u1);
+	assert_int_equal(sip_msg_set_ruri(m, IMS_STR("sip:bob@192.0.2.4:5080")), 0);
+	assert_int_equal(sip_msg_ruri(m)->port, 5080);
+	sip_msg_t *r = reparse(m, a);
+	assert_int_equal(r->cseq, 314160);
+	assert_str(r->to_tag, "xyz");
+	assert_str(r->via1.branch, "z9hG4bKq");
+	free(buf);
+	/* responses have no Request-URI */
+	m = parse_file("rfc3261/register-200.sip", a, &buf);
+	assert_null(sip_msg_ruri(m));
+	assert_int_equal(sip_msg_set_ruri(m, IMS_STR("sip:x@y")), IMS_EINVAL);
+	sip_val_iter_t it = { 0 };
+	ims_str_t v;
+	assert_int_equal(sip_hdr_next_value(sip_msg_hdr(m, SIP_HDR_VIA), &it, &v), 1);
+	assert_str(v, "SIP/2.0/UDP bobspc.biloxi.com:5060;branch=z9hG4bKnashds7\r\n ;received=192.0.2.4");
+	assert_int_equal(sip_hdr_next_value(sip_msg_hdr(m, SIP_HDR_VIA), &it, &v), 0);
+	free(buf);
+	ims_arena_destroy(a);
+}
+
 static void test_print_reports_needed_size(void **state)
 {
 	ims_arena_t *a = ims_arena_create(4096);
@@ -435,6 +475,7 @@ int main(void)
 		cmocka_unit_test(test_remove_first_value_of_a_list_header),
 		cmocka_unit_test(test_add_positions_and_remove_all),
 		cmocka_unit_test(test_body_edits_recompute_content_length),
+		cmocka_unit_test(test_set_value_refreshes_eager_fields),
 		cmocka_unit_test(test_print_reports_needed_size),
 		cmocka_unit_test(test_new_response_copies_headers_and_adds_to_tag),
 		cmocka_unit_test(test_edits_and_builders_out_of_memory),
