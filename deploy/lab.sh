@@ -161,6 +161,15 @@ net_up() {
 		ip -n "$ns" addr replace "$addr/24" dev eth0
 		ip -n "$ns" link set eth0 up
 		ip -n "$ns" route replace default via "$NET_HOST" 2>/dev/null || true
+		# `ip netns exec` mounts /etc/netns/<ns>/* over /etc: the lab names
+		# resolve to lab addresses, and no lookup waits for a name server
+		# the namespace cannot reach (freeDiameter resolves names on connect).
+		mkdir -p "/etc/netns/$ns"
+		{
+			echo "127.0.0.1 localhost"
+			for h in "${DAEMONS[@]}"; do echo "$(addr_of "$h") $h.$REALM $h"; done
+		} >"/etc/netns/$ns/hosts"
+		printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"/etc/netns/$ns/resolv.conf"
 	done
 }
 
@@ -168,7 +177,9 @@ net_down() {
 	for d in "${DAEMONS[@]}"; do
 		ip link del "iml-$d" 2>/dev/null || true
 		ip netns del "$NS_PREFIX$d" 2>/dev/null || true
+		rm -rf "/etc/netns/$NS_PREFIX$d"
 	done
+	rmdir /etc/netns 2>/dev/null || true
 	ip link del "$BRIDGE" 2>/dev/null || true
 }
 
