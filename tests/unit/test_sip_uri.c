@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -265,6 +267,26 @@ static void test_uri_equal_rfc3261_19_1_4_examples(void **state)
 	assert_false(eq("urn:service:sos", "urn:service:SOS"));
 }
 
+static void test_uri_equal_many_params_stays_linear(void **state)
+{
+	/* 2000 parameters: compared as one list, not pairwise */
+	size_t cap = 2000 * 8 + 32;
+	char *x = malloc(cap), *y = malloc(cap);
+	size_t n = (size_t)sprintf(x, "sip:a@b");
+	for (int i = 0; i < 2000; i++)
+		n += (size_t)sprintf(x + n, ";p%d=1", i);
+	memcpy(y, x, n + 1);
+	sip_uri_t u, v;
+	assert_int_equal(sip_uri_parse(ims_str_from(x, n), NULL, &u), 0);
+	assert_int_equal(sip_uri_parse(ims_str_from(y, n), NULL, &v), 0);
+	assert_true(sip_uri_equal(&u, &v));
+	y[n - 1] = '2';
+	assert_int_equal(sip_uri_parse(ims_str_from(y, n), NULL, &v), 0);
+	assert_false(sip_uri_equal(&u, &v));
+	free(x);
+	free(y);
+}
+
 static void test_uri_aor_keys(void **state)
 {
 	ims_arena_t *a = ims_arena_create(512);
@@ -314,6 +336,7 @@ int main(void)
 		cmocka_unit_test(test_via_valueless_rport_and_lws),
 		cmocka_unit_test(test_auth_digest_quoted_unquoted_aka),
 		cmocka_unit_test(test_uri_equal_rfc3261_19_1_4_examples),
+		cmocka_unit_test(test_uri_equal_many_params_stays_linear),
 		cmocka_unit_test(test_uri_aor_keys),
 		cmocka_unit_test(test_params_find_raw),
 	};
