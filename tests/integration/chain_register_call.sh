@@ -187,6 +187,22 @@ else
   fail "UE C did not register over TCP"; tail -5 tcpue.out
 fi
 
+# SPEC flow 4: A de-registers (Expires: 0) through the P-CSCF, which forgets
+# A's flow: A's next INVITE is refused with 403.
+dereg_ok=0
+for try in 1 2 3 4; do
+  if timeout 30 sipp "127.0.0.1:$P" -sf "$SC_DIR/chain_ue_deregister.xml" -i 127.0.0.1 -p "$UA" -m 1 \
+       -nostdin -trace_err -timeout 15 -timeout_error -key realm "$REALM" -key user $A \
+       -au "$A@$REALM" >dereg_$try.out 2>&1; then dereg_ok=1; break; fi
+  sleep 0.5
+done
+[ $dereg_ok = 1 ] && ok "A de-registered (Expires: 0)" || fail "A de-registration"
+grep -q "reg.removed src=127.0.0.1:$UA" pcscf.log && ok "P-CSCF removed A's flow on the 200" \
+  || fail "P-CSCF kept A after its de-registration"
+timeout 30 sipp "127.0.0.1:$P" -sf "$SC_DIR/pcscf_stranger_invite.xml" -i 127.0.0.1 -p "$UA" -m 1 -nostdin -trace_err \
+  -timeout 15 -timeout_error -key realm "$REALM" >gone.out 2>&1 \
+  && ok "A's INVITE after de-registration: 403" || { fail "A still accepted after de-registration"; tail -5 gone.out; }
+
 # SPEC flow 4 seen from the P-CSCF: the operator deletes B; the HSS sends
 # RTR, the S-CSCF NOTIFYs "terminated" to the P-CSCF, which drops B's flow.
 code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -X DELETE "http://127.0.0.1:$REST/api/v1/subscribers/$B@$REALM")
