@@ -115,12 +115,18 @@ if sipp_run gone "$CORE" pcscf_core_message_gone.xml "127.0.0.1:$P" -key realm "
   ok "after NOTIFY terminated the UE is gone: 480"
 else fail "registration still present after NOTIFY terminated"; tail -5 gone.out; fi
 
-# 5. Still alive, metrics exported.
+# 5. Garbage is dropped or answered 400 (SPEC flow 5), nothing else changes.
+printf 'this is not SIP\r\n\r\n' > /dev/udp/127.0.0.1/$P
+if sipp_run bad "$STRANGER" pcscf_malformed.xml "127.0.0.1:$P" -key realm "$REALM"; then
+  ok "malformed request answered 400"
+else fail "malformed request"; tail -5 bad.out; fi
+
+# 6. Still alive, metrics exported.
 curl -s -m 2 "http://127.0.0.1:$METRICS/metrics" | grep -q "pcscf_requests_total" \
   && ok "metrics" || fail "pcscf_requests_total missing from /metrics"
 kill -0 "$PPID_" 2>/dev/null && ok "ims-pcscf still running" || fail "ims-pcscf died"
 
-# 6. A clean stop, and nothing for the sanitizers to report.
+# 7. A clean stop, and nothing for the sanitizers to report.
 kill -TERM "$PPID_" 2>/dev/null
 waitpid_t "$PPID_" 15 && ok "stopped cleanly on SIGTERM" || fail "did not stop on SIGTERM"
 if grep -q "Sanitizer\|runtime error" pcscf.log; then
