@@ -321,6 +321,45 @@ static void test_tp_post_runs_on_the_given_worker(void **state)
 	assert_int_equal(sip_tp_post(S.tp, 2, on_post, NULL), IMS_EINVAL);
 }
 
+static void test_tp_ipv6_udp_and_tcp(void **state)
+{
+	(void)state;
+	sip_tp_listen_t ls[2];
+	assert_int_equal(sip_tp_listen_parse("[::1]:15102:udp", &ls[0]), 0);
+	assert_int_equal(sip_tp_listen_parse("[::1]:15102:tcp", &ls[1]), 0);
+	sip_tp_cfg_t cfg = { .listen = ls, .nlisten = 2, .workers = 1 };
+	sip_tp_t *tp6;
+	char err[128];
+	if (sip_tp_create(&cfg, on_rx, on_err, NULL, &tp6, err, sizeof(err)) != 0)
+		skip(); /* no IPv6 loopback here */
+	assert_int_equal(sip_tp_start(tp6), 0);
+	assert_int_equal(sip_tp_listener_find(tp6, SIP_TP_UDP, NULL), 0);
+	int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+	struct sockaddr_in6 to;
+	memset(&to, 0, sizeof(to));
+	to.sin6_family = AF_INET6;
+	to.sin6_port = htons(15102);
+	to.sin6_addr = in6addr_loopback;
+	sendto(fd, msg1, sizeof(msg1) - 1, 0, (struct sockaddr *)&to, sizeof(to));
+	assert_true(wait_for(&S.nrx, 1));
+	assert_true(sip_tp_addr_is_v6(&S.rx[0].peer.addr));
+	char a[80];
+	assert_non_null(strstr(sip_tp_addr_str(&S.rx[0].peer.addr, a, sizeof(a)), "[::1]:"));
+	assert_int_equal(sip_tp_send(tp6, &S.rx[0].peer, msg2, sizeof(msg2) - 1), 0);
+	char buf[256];
+	assert_int_equal(read_timeout(fd, buf, sizeof(buf)), (ssize_t)sizeof(msg2) - 1);
+	close(fd);
+	int t = socket(AF_INET6, SOCK_STREAM, 0);
+	assert_int_equal(connect(t, (struct sockaddr *)&to, sizeof(to)), 0);
+	assert_int_equal(write(t, msg2, sizeof(msg2) - 1), (ssize_t)sizeof(msg2) - 1);
+	assert_true(wait_for(&S.nrx, 2));
+	assert_int_equal(S.rx[1].peer.proto, SIP_TP_TCP);
+	assert_string_equal(S.rx[1].buf, msg2);
+	close(t);
+	sip_tp_stop(tp6);
+	sip_tp_destroy(tp6);
+}
+
 /* ---- pure helpers -------------------------------------------------------- */
 
 static void test_tp_listen_parse_table(void **state)
@@ -443,6 +482,7 @@ int main(void)
 		T_(test_tp_connect_refused_is_reported),
 		T_(test_tp_udp_icmp_unreachable_is_reported),
 		T_(test_tp_post_runs_on_the_given_worker),
+		T_(test_tp_ipv6_udp_and_tcp),
 		cmocka_unit_test(test_tp_listen_parse_table),
 		cmocka_unit_test(test_tp_via_received_and_rport),
 		cmocka_unit_test(test_tp_ipv6_addresses),
