@@ -25,7 +25,7 @@
 #define DEFAULT_REALM "ims.mnc001.mcc001.3gppnetwork.org"
 
 const char *const scscf_known_keys[] = {
-	"realm", "own_uri",
+	"realm", "own_uri", "advertise",
 	"sip.listen[].addr", "sip.listen[].port", "sip.listen[].proto", "sip.listen[].advertise",
 	"sip.workers",
 	"diameter.identity", "diameter.realm", "diameter.hss_host", "diameter.hss_addr",
@@ -44,7 +44,7 @@ const char *const scscf_known_keys[] = {
 typedef struct scscf_run {
 	scscf_ctx_t ctx;
 	struct scscf_cx cx;
-	char own_uri_buf[256], identity_buf[256], hss_host_buf[256];
+	char own_uri_buf[256], identity_buf[256], hss_host_buf[256], route_uri_buf[300];
 	sip_tp_listen_t listen[SCSCF_MAX_LISTENERS];
 	size_t nlisten;
 	char alias[2][256];
@@ -124,6 +124,22 @@ int scscf_configure(ims_cfg_t *y, void **out, char *err, size_t errlen)
 		c->n_listen = (unsigned)nl;
 	CFGINT("sip.workers", 0, 0, 64, &n);
 	c->workers = (unsigned)n;
+	{
+		/* A URI the P-CSCF and ASs can route to without DNS: the
+		 * advertised host:port, else the first listener unless it is
+		 * a wildcard, else own_uri. */
+		const char *adv = NULL, *a0 = c->listen[0].addr;
+		CFGSTR("advertise", "", &adv);
+		if (*adv)
+			snprintf(run->route_uri_buf, sizeof(run->route_uri_buf), "sip:%s", adv);
+		else if (strcmp(a0, "0.0.0.0") && strcmp(a0, "::"))
+			snprintf(run->route_uri_buf, sizeof(run->route_uri_buf), "sip:%s%s%s:%u",
+				 strchr(a0, ':') ? "[" : "", a0, strchr(a0, ':') ? "]" : "",
+				 c->listen[0].port);
+		else
+			snprintf(run->route_uri_buf, sizeof(run->route_uri_buf), "%s", c->own_uri);
+		c->route_uri = run->route_uri_buf;
+	}
 
 	snprintf(run->identity_buf, sizeof(run->identity_buf), "scscf.%s", c->realm);
 	snprintf(run->hss_host_buf, sizeof(run->hss_host_buf), "hss.%s", c->realm);

@@ -42,7 +42,10 @@ typedef struct scscf_listener {
  * ims_cfg_t the context keeps. */
 typedef struct scscf_cfg {
 	const char *realm;       /* home domain, e.g. ims.mnc001.mcc001.3gppnetwork.org */
-	const char *own_uri;     /* sip:scscf.<realm>:6060: Service-Route, Record-Route, Server-Name */
+	const char *own_uri;     /* sip:scscf.<realm>:6060: our name (Server-Name in MAR/SAR) */
+	const char *route_uri;   /* sip:<host>:<port> others can reach without DNS: Service-Route,
+				  * reg-event Contact (and the odi Route); from `advertise`, else
+				  * the first listener, else own_uri */
 	scscf_listener_t listen[SCSCF_MAX_LISTENERS];
 	unsigned n_listen;
 	unsigned workers;        /* SIP worker threads; 0 = number of cores */

@@ -223,6 +223,13 @@ static ims_str_t assoc_uris(ims_arena_t *a, const scscf_profile_t *p, const ims_
 	return out;
 }
 
+/* host:port of the routable URI (route_uri, else own_uri) */
+static const char *route_hostport(const scscf_ctx_t *ctx)
+{
+	const char *u = ctx->cfg.route_uri ? ctx->cfg.route_uri : ctx->cfg.own_uri;
+	return strncmp(u, "sip:", 4) == 0 ? u + 4 : u;
+}
+
 static ims_str_t ok_headers(reg_op_t *op, const scscf_reg_change_t *chg, ims_str_t assoc)
 {
 	ims_arena_t *a = sip_proxy_ctx_arena(op->pctx);
@@ -249,7 +256,7 @@ static ims_str_t ok_headers(reg_op_t *op, const scscf_reg_change_t *chg, ims_str
 		 * originating requests (RFC 3608) */
 		/* user part "orig" as well, for P-CSCFs that look there */
 		h = ims_arena_printf(a, "%.*sService-Route: <sip:orig@%s;lr;orig>\r\n",
-				     IMS_STR_FMT(h), op->ctx->cfg.own_uri + 4);
+				     IMS_STR_FMT(h), route_hostport(op->ctx));
 		if (h.s && assoc.len)
 			h = cat(a, h, "P-Associated-URI: %.*s\r\n", assoc);
 	}

@@ -73,6 +73,12 @@ static void job_free(void *p)
 	free(j);
 }
 
+/* Our Contact in reg-event dialogs: a URI the subscriber can reach. */
+static const char *contact_uri(const scscf_ctx_t *ctx)
+{
+	return ctx->cfg.route_uri ? ctx->cfg.route_uri : ctx->cfg.own_uri;
+}
+
 static char *vdup(ims_str_t v)
 {
 	return strndup(v.s ? v.s : "", v.len);
@@ -225,7 +231,7 @@ static notify_job_t *notify_build(scscf_ctx_t *ctx, sub_t *s, int64_t now, const
 			      s->remote_tag) ||
 	    !sip_msg_hdr_addf(m, SIP_HDR_CALL_ID, SIP_POS_BOTTOM, "%s", s->call_id) ||
 	    !sip_msg_hdr_addf(m, SIP_HDR_CSEQ, SIP_POS_BOTTOM, "%" PRIu32 " NOTIFY", s->cseq) ||
-	    !sip_msg_hdr_addf(m, SIP_HDR_CONTACT, SIP_POS_BOTTOM, "<%s>", ctx->cfg.own_uri) ||
+	    !sip_msg_hdr_addf(m, SIP_HDR_CONTACT, SIP_POS_BOTTOM, "<%s>", contact_uri(ctx)) ||
 	    !sip_msg_hdr_addf(m, SIP_HDR_EVENT, SIP_POS_BOTTOM, "reg") ||
 	    !sip_msg_hdr_addf(m, SIP_HDR_SUBSCRIPTION_STATE, SIP_POS_BOTTOM, "%s", state) ||
 	    sip_msg_set_body(m, IMS_STR("application/reginfo+xml"), ims_str_from(xml, xlen)) != 0)
@@ -565,7 +571,7 @@ void scscf_regevent_on_subscribe(scscf_ctx_t *ctx, sip_proxy_ctx_t *pctx)
 	}
 	sip_proxy_ctx_set_data(pctx, j, job_free);
 	hdrs = ims_arena_printf(a, "Expires: %lld\r\nContact: <%s>\r\n", (long long)exp,
-				ctx->cfg.own_uri);
+				contact_uri(ctx));
 	if (sip_proxy_reply(pctx, 200, IMS_STR("OK"), hdrs.s ? hdrs : IMS_STR(""), IMS_STR(""),
 			    IMS_STR("")) != 0)
 		LOG_WARN("scscf", "regevent.reply_failed call_id=%.*s", IMS_STR_FMT(m->call_id));
