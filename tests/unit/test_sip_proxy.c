@@ -485,6 +485,25 @@ static void test_proxy_invite_timeout_gives_408(void **state)
 	finish();
 }
 
+static void test_proxy_timer_c_cancels_then_gives_408(void **state)
+{
+	(void)state;
+	H.mode = M_FWD;
+	inject_up(req("INVITE", "sip:bob@10.0.0.2", NULL, 70));
+	int fwd = sent_to("10.0.0.2", 5060, 0);
+	respond(fwd, 180, "b1");
+	advance(179000);
+	assert_int_equal(strncmp(H.pkts[last_to("10.0.0.2", 5060)].buf, "INVITE ", 7), 0);
+	advance(1100); /* RFC 3261 §16.8: timer C (180 s) -> CANCEL */
+	int c = last_to("10.0.0.2", 5060);
+	assert_int_equal(strncmp(H.pkts[c].buf, "CANCEL ", 7), 0);
+	assert_int_equal(upstream_final(), 0);
+	respond(c, 200, "b1");
+	advance(32100); /* no 487 within 64*T1: the branch is given up with 408 */
+	assert_int_equal(upstream_final(), 408);
+	finish();
+}
+
 static void test_proxy_unreachable_next_hop_503_becomes_500(void **state)
 {
 	(void)state;
@@ -808,6 +827,7 @@ int main(void)
 		T_(test_proxy_strict_router_request_uri_restored),
 		T_(test_proxy_invite_via_rr_maxforwards_and_responses),
 		T_(test_proxy_invite_timeout_gives_408),
+		T_(test_proxy_timer_c_cancels_then_gives_408),
 		T_(test_proxy_unreachable_next_hop_503_becomes_500),
 		T_(test_proxy_unresolvable_host_503),
 		T_(test_proxy_static_host_map),
