@@ -9,7 +9,11 @@
 #    SESSION_CONTINUED -> skipped), priority 20 is as3, then the I-CSCF
 #    (a SIPp UAS) gets the INVITE stamped by as1 then as3; ACK/BYE follow
 #    the Record-Route;
-#  - a MESSAGE whose AS cannot be reached with SESSION_TERMINATED gets 500.
+#  - a MESSAGE whose AS cannot be reached with SESSION_TERMINATED gets 500;
+#  - terminating side: a call to registered UE B passes B's terminating iFC
+#    (as1) and reaches B's contact with P-Called-Party-ID; a call that B's
+#    diversion AS retargets to a foreign URI runs B's ORIGINATING_CDIV iFC
+#    (as3) and goes to the new target.
 # The ASs are tests/tools/demo-as.py (a stateless proxy AS, UDP only: the
 # URIs say ;transport=udp because the proxy core moves requests that may
 # exceed the UDP MTU to TCP, RFC 3261 §18.1.1).
@@ -19,7 +23,9 @@ REALM=ims.mnc001.mcc001.3gppnetwork.org
 S=17060      # S-CSCF SIP
 UA=17061     # SIPp UE
 ICSCF=17080  # SIPp UAS standing in for the I-CSCF
-AS1=17091; ASREG=17092; ASDEAD=17093; AS3=17094; ASDEAD2=17095
+UB=17062     # SIPp UE B (registered callee)
+VM=17081     # SIPp UAS: the diversion target
+AS1=17091; ASREG=17092; ASDEAD=17093; AS3=17094; ASDEAD2=17095; ASDIV=17096
 DIA=17100; REST=17101; MS=17140
 A=001010000000001
 B=001010000000002
@@ -90,6 +96,27 @@ code=$(curl -s -m 5 -o post.out -w '%{http_code}' -X POST -H 'Content-Type: appl
   --data-binary @subA.json "http://127.0.0.1:$REST/api/v1/subscribers")
 [ "$code" = 201 ] && ok "subscriber A provisioned with 6 iFCs" || { fail "POST A: $code $(cat post.out)"; exit 1; }
 
+cat > subB.json <<JSON
+{"impi": "$B@$REALM", "impus": ["sip:$B@$REALM", "tel:+15550000002"],
+ "auth": {"k": "$K", "op": "$OP", "amf": "8000", "password": "secret"},
+ "ifcs": [
+  {"priority": 10,
+   "trigger": {"cnf": false, "spt": [{"group": 0, "method": "INVITE"}, {"group": 0, "session_case": "TERMINATING_REGISTERED"},
+                                     {"group": 0, "header": {"name": "Subject", "content": "divert"}, "negated": true}]},
+   "application_server": {"server_name": "sip:127.0.0.1:$AS1;transport=udp", "default_handling": "SESSION_CONTINUED"}},
+  {"priority": 20,
+   "trigger": {"cnf": false, "spt": [{"group": 0, "method": "INVITE"}, {"group": 0, "session_case": "TERMINATING_REGISTERED"},
+                                     {"group": 0, "header": {"name": "Subject", "content": "divert"}}]},
+   "application_server": {"server_name": "sip:127.0.0.1:$ASDIV;transport=udp", "default_handling": "SESSION_CONTINUED"}},
+  {"priority": 30,
+   "trigger": {"cnf": false, "spt": [{"group": 0, "method": "INVITE"}, {"group": 0, "session_case": "ORIGINATING_CDIV"}]},
+   "application_server": {"server_name": "sip:127.0.0.1:$AS3;transport=udp", "default_handling": "SESSION_CONTINUED"}}
+ ]}
+JSON
+code=$(curl -s -m 5 -o postb.out -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+  --data-binary @subB.json "http://127.0.0.1:$REST/api/v1/subscribers")
+[ "$code" = 201 ] && ok "subscriber B provisioned with 3 iFCs" || { fail "POST B: $code $(cat postb.out)"; exit 1; }
+
 cat > scscf.yaml <<YAML
 log_level: info
 realm: $REALM
@@ -114,6 +141,9 @@ PIDS+=($!)
 python3 "$DEMO_AS" --port $AS3 --name as3 --log as3.log 2>as3.err &
 PIDS+=($!)
 python3 "$DEMO_AS" --port $ASREG --name asreg --log asreg.log --answer-register 2>asreg.err &
+PIDS+=($!)
+python3 "$DEMO_AS" --port $ASDIV --name asdiv --log asdiv.log --retarget "sip:vm@127.0.0.1:$VM;transport=udp" \
+  2>asdiv.err &
 PIDS+=($!)
 sleep 0.5
 
@@ -189,6 +219,55 @@ else
 fi
 grep -q "session.as_failed as=sip:127.0.0.1:$ASDEAD2;transport=tcp status=[0-9]* default_handling=SESSION_TERMINATED" scscf.log \
   && ok "S-CSCF logged SESSION_TERMINATED" || fail "no SESSION_TERMINATED in the log"
+
+# 4. terminating side: B registers and takes a call through its terminating iFC
+if timeout 30 sipp "127.0.0.1:$S" -sf "$SC_DIR/scscf_ifc_reg.xml" -i 127.0.0.1 -p $UB -m 1 -nostdin \
+     -trace_err -timeout 15 -timeout_error -key realm "$REALM" -key user "$B" \
+     -au "$B@$REALM" -ap secret >regb.out 2>&1; then
+  ok "UE B registered (MD5)"
+else
+  fail "UE B registration"; tail -20 regb.out
+fi
+timeout 40 sipp -sf "$SC_DIR/scscf_ifc_term_ue.xml" -i 127.0.0.1 -p $UB -m 1 -nostdin -trace_err \
+  -timeout 30 -timeout_error -key user "$B" >term_ue.out 2>&1 &
+UEB=$!
+PIDS+=($UEB)
+sleep 0.3
+if timeout 40 sipp "127.0.0.1:$S" -sf "$SC_DIR/scscf_ifc_term_uac.xml" -i 127.0.0.1 -p $UA -m 1 -nostdin \
+     -trace_err -timeout 30 -timeout_error -key realm "$REALM" -key user "$A" -key callee "$B" \
+     -key subject hello >term_uac.out 2>&1; then
+  ok "terminating call to B completed (INVITE/200/ACK/BYE/200)"
+else
+  fail "terminating call to B"; tail -20 term_uac.out
+fi
+if wait $UEB; then
+  ok "B's contact got the INVITE: Request-URI = contact, P-Called-Party-ID, as1 stamp"
+else
+  fail "UE B side"; tail -30 term_ue.out
+fi
+grep -q "session.to_as impu=sip:$B@$REALM case=TERMINATING_REGISTERED priority=10" scscf.log \
+  && ok "B's TERMINATING_REGISTERED iFC fired" || fail "no terminating iFC for B in the log"
+
+# 5. call diversion by a terminating AS -> ORIGINATING_CDIV for B
+timeout 40 sipp -sf "$SC_DIR/scscf_ifc_cdiv_uas.xml" -i 127.0.0.1 -p $VM -m 1 -nostdin -trace_err \
+  -timeout 30 -timeout_error >cdiv_uas.out 2>&1 &
+VMP=$!
+PIDS+=($VMP)
+sleep 0.3
+if timeout 40 sipp "127.0.0.1:$S" -sf "$SC_DIR/scscf_ifc_term_uac.xml" -i 127.0.0.1 -p $UA -m 1 -nostdin \
+     -trace_err -timeout 30 -timeout_error -key realm "$REALM" -key user "$A" -key callee "$B" \
+     -key subject divert >cdiv_uac.out 2>&1; then
+  ok "diverted call completed"
+else
+  fail "diverted call"; tail -20 cdiv_uac.out
+fi
+if wait $VMP; then
+  ok "the diversion target got the INVITE stamped by asdiv then as3"
+else
+  fail "diversion target side"; tail -30 cdiv_uas.out
+fi
+grep -q "session.from_as impu=sip:$B@$REALM case=ORIGINATING_CDIV next_ifc=0 retargeted=1" scscf.log \
+  && ok "S-CSCF switched to ORIGINATING_CDIV for B after the retarget" || fail "no ORIGINATING_CDIV in the log"
 
 # the daemon is still alive and answering
 kill -0 $SPID 2>/dev/null && curl -s -m 2 -f -o /dev/null "http://127.0.0.1:$MS/healthz" \

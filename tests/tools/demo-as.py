@@ -7,7 +7,8 @@ proxy"): a request it receives is logged, stamped with an
 to the next Route entry (the S-CSCF with its odi parameter) or, without
 one, to the Request-URI. Responses are relayed back along the Via.
 With --answer-register it answers REGISTER itself (a third-party REGISTER
-target) with 200 and logs what it got.
+target) with 200 and logs what it got. With --retarget URI it changes the
+Request-URI of initial INVITEs (a call diversion AS).
 
 Usage: demo-as.py --port 17091 --name as1 --log FILE [--answer-register]
 The log has one line per event: "REQ <method> <ruri>", "HDR <name>: <value>"
@@ -82,6 +83,8 @@ def main():
     ap.add_argument("--name", default="demo-as")
     ap.add_argument("--log", required=True)
     ap.add_argument("--answer-register", action="store_true")
+    ap.add_argument("--retarget", default="",
+                    help="replace the Request-URI of initial INVITEs (call diversion)")
     a = ap.parse_args()
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -136,6 +139,12 @@ def main():
                     for h in keep]
             sock.sendto(build("SIP/2.0 200 OK", keep, b""), src)
             continue
+
+        if a.retarget and method == "INVITE" and not any(
+                hname(h) in ("to", "t") and "tag=" in h for h in headers):
+            ruri = a.retarget
+            start = "%s %s %s" % (method, ruri, start.split(" ")[2])
+            log.write("RETARGET %s\n" % ruri)
 
         # request: pop our Route value, stamp, add our Via, forward
         routes = [i for i, h in enumerate(headers) if hname(h) == "route"]
