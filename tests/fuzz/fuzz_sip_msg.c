@@ -62,7 +62,17 @@ static void typed_values(sip_msg_t *m, ims_arena_t *a)
 				sip_via_t via;
 				(void)sip_via_parse(v, a, &via);
 			} else {
+				/* any value through every parser: none may misbehave */
+				sip_nameaddr_t na;
+				sip_via_t via;
+				sip_auth_t au;
+				sip_uri_t u;
 				(void)sip_params_find(v, "q", &pv);
+				(void)sip_nameaddr_parse(v, a, &na);
+				(void)sip_via_parse(v, a, &via);
+				(void)sip_auth_parse(v, a, &au);
+				if (sip_uri_parse(v, a, &u) == 0)
+					CHECK(sip_uri_equal(&u, &u));
 			}
 		}
 	}
