@@ -153,6 +153,8 @@ done
 # --- MD5 ---------------------------------------------------------------
 sipp_run scscf_reg_md5 $((UE_PORT + 1)) $IMSI1 -ap secret && ok "MD5: 401 -> 200" \
   || { fail "MD5 registration"; tail -20 "$WORK"/scscf_reg_md5.*.err; }
+sipp_run scscf_reg_md5 $((UE_PORT + 10)) $IMSI1 -ap secret -t t1 && ok "MD5 over TCP: 401 -> 200" \
+  || { fail "MD5 registration over TCP"; tail -20 "$WORK"/scscf_reg_md5.$((UE_PORT + 10)).err; }
 sipp_run scscf_reg_md5 $((UE_PORT + 2)) $IMSI1 -ap wrong 2>/dev/null \
   && fail "MD5 with a wrong password got 200" || ok "MD5 with a wrong password refused"
 grep -q 'register.auth_failed' scscf.log && ok "wrong password logged as auth_failed" \

@@ -552,6 +552,28 @@ static void test_reg_event_subscription_expires(void **state)
 			 SCSCF_REG_NOT_REGISTERED);
 }
 
+/* TS 24.229 §5.4.1.2.1: a re-registration the P-CSCF marks integrity
+ * protected needs no new challenge; an initial one does. */
+static void test_integrity_protected_reregistration(void **state)
+{
+	(void)state;
+	char auth[1024];
+	const char *ip = "Authorization: Digest username=\"" IMPI "\", realm=\"" REALM "\", "
+			 "nonce=\"\", uri=\"sip:" REALM "\", response=\"\", integrity-protected=\"yes\"";
+	load_user_data();
+	assert_int_equal(reg(ip, CONTACT, "call-8"), 401); /* not registered yet */
+	ue_auth(auth, sizeof(auth), "00000001", 0);
+	assert_int_equal(reg(auth, CONTACT, "call-8"), 200);
+	int mars = H.n_mar;
+	assert_int_equal(reg(ip, CONTACT, "call-8"), 200);
+	assert_int_equal(H.n_mar, mars); /* no MAR */
+	assert_int_equal(H.last_sat, CX_SAT_RE_REGISTRATION);
+	/* "no" is not enough */
+	const char *no = "Authorization: Digest username=\"" IMPI "\", realm=\"" REALM "\", "
+			 "nonce=\"\", uri=\"sip:" REALM "\", response=\"\", integrity-protected=\"no\"";
+	assert_int_equal(reg(no, CONTACT, "call-8"), 401);
+}
+
 static void test_other_requests_without_session_side(void **state)
 {
 	(void)state;
@@ -581,6 +603,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_md5_register, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reg_event_from_pcscf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reg_event_subscription_expires, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_integrity_protected_reregistration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_requests_without_session_side, setup,
 						teardown),
 	};
