@@ -78,8 +78,10 @@ static void registered(pcscf_ctx_t *c, sip_proxy_ctx_t *pctx, reg_state_t *st, s
 		 st->flow.ip, (unsigned)st->flow.port, (long long)(reg->expires_at - now),
 		 reg->n_service_route);
 	/* TS 24.229 §5.2.3: subscribe to the reg event after the initial
-	 * registration. */
-	if (!had && c->cfg.reg_event)
+	 * registration, and again on a re-registration when the earlier
+	 * subscription is gone (refused, expired or terminated). */
+	ims_str_t dflt = reg->n_assoc ? reg->assoc[0] : reg->impu;
+	if (c->cfg.reg_event && (!had || !pcscf_subs_has_impu(c->subs, dflt, now)))
 		pcscf__regevent_subscribe(c, sip_proxy_ctx_worker(pctx), reg);
 }
 

@@ -22,13 +22,16 @@ static void on_subscribe_final(void *ud, int code, sip_msg_t *rsp)
 {
 	sub_ud_t *s = ud;
 	if (code >= 200 && code < 300) {
+		/* RFC 6665 §4.1.2.1: the notifier may shorten the expiry. */
+		if (rsp && rsp->expires >= 0)
+			pcscf_subs_set_expiry(s->c->subs, ims_str_cstr(s->call_id),
+					      pcscf_now() + rsp->expires);
 		LOG_INFO("pcscf", "regevent.subscribed impu=%s code=%d", s->impu, code);
 	} else {
 		/* No subscription: a NOTIFY for it would not be believed. */
 		pcscf_subs_remove(s->c->subs, ims_str_cstr(s->call_id));
 		LOG_WARN("pcscf", "regevent.subscribe_failed impu=%s code=%d", s->impu, code);
 	}
-	(void)rsp;
 	free(s);
 }
 

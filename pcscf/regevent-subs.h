@@ -31,6 +31,14 @@ int pcscf_subs_remove(pcscf_subs_t *s, ims_str_t call_id);
 /* Forgets the subscriptions with expires_at <= now; returns how many. */
 int pcscf_subs_expire(pcscf_subs_t *s, int64_t now);
 
+/* 1 when a live subscription exists for this public identity (compared
+ * as written, case-insensitively: we wrote it ourselves). */
+int pcscf_subs_has_impu(pcscf_subs_t *s, ims_str_t impu, int64_t now);
+
+/* Sets a subscription's expiry (e.g. to what the notifier granted).
+ * Returns 0 or IMS_ENOENT. */
+int pcscf_subs_set_expiry(pcscf_subs_t *s, ims_str_t call_id, int64_t expires_at);
+
 /* Number of subscriptions held. */
 unsigned pcscf_subs_count(pcscf_subs_t *s);
 

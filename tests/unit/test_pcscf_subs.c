@@ -29,8 +29,18 @@ static void test_add_has_remove(void **state)
 	assert_int_equal(pcscf_subs_add(s, IMS_STR("abc@127.0.0.1"), IMS_STR("sip:a@ims.test"), 300), 0);
 	assert_int_equal(pcscf_subs_count(s), 2);
 	assert_true(pcscf_subs_has(s, IMS_STR("abc@127.0.0.1"), 200));
+	/* By public identity (the re-registration check). */
+	assert_true(pcscf_subs_has_impu(s, IMS_STR("sip:a@ims.test"), 200));
+	assert_false(pcscf_subs_has_impu(s, IMS_STR("sip:a@ims.test"), 300));
+	assert_false(pcscf_subs_has_impu(s, IMS_STR("sip:c@ims.test"), 0));
+	/* The notifier granted less. */
+	assert_int_equal(pcscf_subs_set_expiry(s, IMS_STR("abc@127.0.0.1"), 150), 0);
+	assert_false(pcscf_subs_has_impu(s, IMS_STR("sip:a@ims.test"), 150));
+	assert_int_equal(pcscf_subs_set_expiry(s, IMS_STR("nope"), 150), IMS_ENOENT);
 	assert_int_equal(pcscf_subs_remove(s, IMS_STR("abc@127.0.0.1")), 0);
 	assert_int_equal(pcscf_subs_remove(s, IMS_STR("abc@127.0.0.1")), IMS_ENOENT);
+	assert_false(pcscf_subs_has_impu(s, IMS_STR("sip:a@ims.test"), 0));
+	assert_true(pcscf_subs_has_impu(s, IMS_STR("sip:b@ims.test"), 0));
 	assert_false(pcscf_subs_has(s, IMS_STR("abc@127.0.0.1"), 0));
 	pcscf_subs_destroy(s);
 }
@@ -48,7 +58,9 @@ static void test_expire_and_limits(void **state)
 	assert_int_equal(pcscf_subs_count(s), 500);
 	assert_true(pcscf_subs_has(s, IMS_STR("c999@h"), 15));
 	assert_false(pcscf_subs_has(s, IMS_STR("c1@h"), 0));
+	assert_true(pcscf_subs_has_impu(s, IMS_STR("sip:x@y"), 15));
 	assert_int_equal(pcscf_subs_expire(s, 20), 500);
+	assert_false(pcscf_subs_has_impu(s, IMS_STR("sip:x@y"), 0));
 	assert_int_equal(pcscf_subs_count(s), 0);
 	char big[300];
 	memset(big, 'x', sizeof(big));
