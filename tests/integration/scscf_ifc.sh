@@ -10,6 +10,8 @@
 #    (a SIPp UAS) gets the INVITE stamped by as1 then as3; ACK/BYE follow
 #    the Record-Route;
 #  - a MESSAGE whose AS cannot be reached with SESSION_TERMINATED gets 500;
+#  - a MESSAGE whose AS never answers (SESSION_CONTINUED) goes on after the
+#    32 s transaction timeout and is answered 200 by the I-CSCF side;
 #  - terminating side: a call to registered UE B passes B's terminating iFC
 #    (as1) and reaches B's contact with P-Called-Party-ID; a call that B's
 #    diversion AS retargets to a foreign URI runs B's ORIGINATING_CDIV iFC
@@ -25,7 +27,7 @@ UA=17061     # SIPp UE
 ICSCF=17080  # SIPp UAS standing in for the I-CSCF
 UB=17062     # SIPp UE B (registered callee)
 VM=17081     # SIPp UAS: the diversion target
-AS1=17091; ASREG=17092; ASDEAD=17093; AS3=17094; ASDEAD2=17095; ASDIV=17096
+AS1=17091; ASREG=17092; ASDEAD=17093; AS3=17094; ASDEAD2=17095; ASDIV=17096; ASSILENT=17097
 DIA=17100; REST=17101; MS=17140
 A=001010000000001
 B=001010000000002
@@ -80,8 +82,12 @@ cat > subA.json <<JSON
   {"priority": 15,
    "trigger": {"cnf": false, "spt": [{"group": 0, "method": "INVITE"}]},
    "application_server": {"server_name": "sip:127.0.0.1:$ASDEAD;transport=tcp", "default_handling": "SESSION_CONTINUED"}},
+  {"priority": 25,
+   "trigger": {"cnf": false, "spt": [{"group": 0, "method": "MESSAGE"}, {"group": 0, "header": {"name": "Subject", "content": "silent"}}]},
+   "application_server": {"server_name": "sip:127.0.0.1:$ASSILENT;transport=udp", "default_handling": "SESSION_CONTINUED"}},
   {"priority": 30,
-   "trigger": {"cnf": false, "spt": [{"group": 0, "method": "MESSAGE"}, {"group": 0, "session_case": "ORIGINATING"}]},
+   "trigger": {"cnf": false, "spt": [{"group": 0, "method": "MESSAGE"}, {"group": 0, "session_case": "ORIGINATING"},
+                                     {"group": 0, "header": {"name": "Subject", "content": "silent"}, "negated": true}]},
    "application_server": {"server_name": "sip:127.0.0.1:$ASDEAD2;transport=tcp", "default_handling": "SESSION_TERMINATED"}},
   {"priority": 5,
    "trigger": {"cnf": false, "spt": [{"group": 0, "method": "REGISTER"}]},
@@ -94,7 +100,7 @@ cat > subA.json <<JSON
 JSON
 code=$(curl -s -m 5 -o post.out -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
   --data-binary @subA.json "http://127.0.0.1:$REST/api/v1/subscribers")
-[ "$code" = 201 ] && ok "subscriber A provisioned with 6 iFCs" || { fail "POST A: $code $(cat post.out)"; exit 1; }
+[ "$code" = 201 ] && ok "subscriber A provisioned with 7 iFCs" || { fail "POST A: $code $(cat post.out)"; exit 1; }
 
 cat > subB.json <<JSON
 {"impi": "$B@$REALM", "impus": ["sip:$B@$REALM", "tel:+15550000002"],
@@ -219,6 +225,25 @@ else
 fi
 grep -q "session.as_failed as=sip:127.0.0.1:$ASDEAD2;transport=tcp status=[0-9]* default_handling=SESSION_TERMINATED" scscf.log \
   && ok "S-CSCF logged SESSION_TERMINATED" || fail "no SESSION_TERMINATED in the log"
+
+# 3b. an AS that never answers (nothing on its UDP port): after the
+# transaction timeout (Timer F, 64*T1 = 32 s) SESSION_CONTINUED sends the
+# MESSAGE on to the I-CSCF, which answers 200.
+timeout 60 sipp -sf "$SC_DIR/scscf_ifc_msg_uas.xml" -i 127.0.0.1 -p $ICSCF -m 1 -nostdin -trace_err \
+  -timeout 50 -timeout_error >silent_uas.out 2>&1 &
+SUAS=$!
+PIDS+=($SUAS)
+sleep 0.3
+if timeout 60 sipp "127.0.0.1:$S" -sf "$SC_DIR/scscf_ifc_msg_silent.xml" -i 127.0.0.1 -p $UA -m 1 -nostdin \
+     -trace_err -timeout 50 -timeout_error -key realm "$REALM" -key user "$A" -key callee "$B" \
+     -key scscf "127.0.0.1:$S" >silent.out 2>&1; then
+  ok "MESSAGE past a silent SESSION_CONTINUED AS answered 200"
+else
+  fail "MESSAGE past a silent AS"; tail -20 silent.out
+fi
+wait $SUAS && ok "the I-CSCF side got the MESSAGE after the AS timeout" || { fail "silent-AS UAS side"; tail -20 silent_uas.out; }
+grep -q "session.as_failed as=sip:127.0.0.1:$ASSILENT;transport=udp status=408 default_handling=SESSION_CONTINUED" scscf.log \
+  && ok "silent AS: 408 -> SESSION_CONTINUED" || fail "no 408/SESSION_CONTINUED for the silent AS"
 
 # 4. terminating side: B registers and takes a call through its terminating iFC
 if timeout 30 sipp "127.0.0.1:$S" -sf "$SC_DIR/scscf_ifc_reg.xml" -i 127.0.0.1 -p $UB -m 1 -nostdin \
