@@ -249,8 +249,13 @@ done
 [ $aka_ok = 1 ] && ok "AKA registration after the HSS restart" || fail "AKA after HSS restart"
 
 kill -0 "$SCSCF_PID" 2>/dev/null && ok "ims-scscf still running" || fail "ims-scscf died"
-if grep -E 'runtime error|AddressSanitizer' scscf.log >/dev/null; then
-  fail "sanitizer report in scscf.log"; grep -E -A5 'runtime error|AddressSanitizer' scscf.log | head -20
+reg_metric=$(curl -s -m 5 "http://127.0.0.1:$METRICS_PORT/metrics" | grep -c '^scscf_register_total{result="registered"}')
+[ "$reg_metric" -ge 1 ] && ok "/metrics has scscf_register_total" || fail "no scscf_register_total in /metrics"
+# a clean stop (SIGTERM) lets the sanitizers report leaks
+stop_pid "$SCSCF_PID"
+grep -q 'app.stopping' scscf.log && ok "ims-scscf stopped on SIGTERM" || fail "no clean stop"
+if grep -E 'runtime error|AddressSanitizer|LeakSanitizer' scscf.log >/dev/null; then
+  fail "sanitizer report in scscf.log"; grep -E -A8 'runtime error|AddressSanitizer|LeakSanitizer' scscf.log | head -30
 fi
 echo "failures: $FAILS"
 [ $FAILS = 0 ]
