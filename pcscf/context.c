@@ -10,6 +10,7 @@
 
 #include "base/ims_err.h"
 #include "log/ims_log.h"
+#include "metrics/ims_metrics.h"
 #include "sip/proxy/sip_proxy.h"
 
 #define DEFAULT_REALM "ims.mnc001.mcc001.3gppnetwork.org"
@@ -178,12 +179,25 @@ fail:
 	return rc;
 }
 
+void pcscf__update_gauges(pcscf_ctx_t *c)
+{
+	static ims_gauge_t *regs, *subs;
+	if (!regs)
+		regs = ims_metrics_gauge("pcscf_registrations", "UE flows registered", NULL, NULL);
+	if (!subs)
+		subs = ims_metrics_gauge("pcscf_regevent_subscriptions",
+					 "reg-event subscriptions the P-CSCF holds", NULL, NULL);
+	ims_gauge_set(regs, pcscf_reg_store_count(c->store));
+	ims_gauge_set(subs, pcscf_subs_count(c->subs));
+}
+
 static void expiry_tick(evutil_socket_t fd, short what, void *arg)
 {
 	pcscf_ctx_t *c = arg;
 	int64_t now = pcscf_now();
 	int n = pcscf_reg_store_expire(c->store, now);
 	pcscf_subs_expire(c->subs, now);
+	pcscf__update_gauges(c);
 	if (n > 0)
 		LOG_INFO("pcscf", "reg.expired count=%d left=%u", n, pcscf_reg_store_count(c->store));
 }

@@ -76,6 +76,9 @@ void pcscf__regevent_subscribe(pcscf_ctx_t *c, int worker, const pcscf_reg_t *re
 /* Handles a NOTIFY for our reg-event subscription; answers it. */
 void pcscf__regevent_notify(pcscf_ctx_t *c, struct sip_proxy_ctx *pctx);
 
+/* Sets the registration / subscription gauges from the tables. */
+void pcscf__update_gauges(pcscf_ctx_t *c);
+
 /* The flow a request came on. */
 void pcscf__flow_from_peer(const sip_tp_peer_t *src, pcscf_flow_t *out /* out */);
 

@@ -63,6 +63,7 @@ static void registered(pcscf_ctx_t *c, sip_proxy_ctx_t *pctx, reg_state_t *st, s
 		/* De-registration (RFC 3261 §10.2.2, TS 24.229 §5.2.2.3). */
 		pcscf_reg_store_remove_flow(c->store, st->flow.transport, st->flow.ip,
 					    st->flow.port);
+		pcscf__update_gauges(c);
 		LOG_INFO("pcscf", "reg.removed src=%s:%u call_id=%.*s", st->flow.ip,
 			 (unsigned)st->flow.port, IMS_STR_FMT(req->call_id));
 		return;
@@ -72,8 +73,7 @@ static void registered(pcscf_ctx_t *c, sip_proxy_ctx_t *pctx, reg_state_t *st, s
 			 IMS_STR_FMT(req->call_id));
 		return;
 	}
-	ims_gauge_set(ims_metrics_gauge("pcscf_registrations", "UE flows registered", NULL, NULL),
-		      pcscf_reg_store_count(c->store));
+	pcscf__update_gauges(c);
 	LOG_INFO("pcscf", "reg.stored impu=%.*s src=%s:%u expires_in=%lld routes=%u", IMS_STR_FMT(reg->impu),
 		 st->flow.ip, (unsigned)st->flow.port, (long long)(reg->expires_at - now),
 		 reg->n_service_route);

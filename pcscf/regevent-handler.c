@@ -145,5 +145,6 @@ void pcscf__regevent_notify(pcscf_ctx_t *c, sip_proxy_ctx_t *pctx)
 	sip_hdr_t *ss = sip_msg_hdr(m, SIP_HDR_SUBSCRIPTION_STATE);
 	if (ss && ss->value.len >= 10 && strncasecmp(ss->value.s, "terminated", 10) == 0)
 		pcscf_subs_remove(c->subs, m->call_id);
+	pcscf__update_gauges(c);
 	sip_proxy_reply(pctx, 200, IMS_STR_NULL, IMS_STR_NULL, IMS_STR_NULL, IMS_STR_NULL);
 }
