@@ -328,6 +328,33 @@ static void test_set_value_refreshes_eager_fields(void **state)
 	ims_arena_destroy(a);
 }
 
+static void test_edits_refuse_header_injection(void **state)
+{
+	ims_arena_t *a = ims_arena_create(4096);
+	char *buf;
+	sip_msg_t *m = parse_file("rfc3261/invite.sip", a, &buf);
+	assert_null(sip_msg_hdr_add(m, SIP_HDR_SUBJECT, IMS_STR_NULL, IMS_STR("hi\r\nVia: evil"), SIP_POS_BOTTOM));
+	assert_null(sip_msg_hdr_add(m, SIP_HDR_SUBJECT, IMS_STR_NULL, IMS_STR("hi\nX: y"), SIP_POS_BOTTOM));
+	assert_null(sip_msg_hdr_add(m, SIP_HDR_OTHER, IMS_STR("X Y"), IMS_STR("1"), SIP_POS_BOTTOM));
+	assert_null(sip_msg_hdr_add(m, SIP_HDR_OTHER, IMS_STR("X:"), IMS_STR("1"), SIP_POS_BOTTOM));
+	assert_non_null(sip_msg_hdr_add(m, SIP_HDR_SUBJECT, IMS_STR_NULL, IMS_STR("folded\r\n value"),
+					SIP_POS_BOTTOM));
+	assert_int_equal(sip_msg_hdr_set_value(m, sip_msg_hdr(m, SIP_HDR_CALL_ID), IMS_STR("x\r\nTo: y")),
+			 IMS_EINVAL);
+	assert_str(m->call_id, "a84b4c76e66710");
+	assert_int_equal(sip_msg_set_ruri(m, IMS_STR("sip:a@b SIP/2.0\r\nX: y")), IMS_EINVAL);
+	assert_int_equal(sip_msg_set_ruri(m, IMS_STR_NULL), IMS_EINVAL);
+	sip_msg_t *q;
+	assert_int_equal(sip_msg_new_request(a, IMS_STR("IN VITE"), IMS_STR("sip:a@b"), &q), IMS_EINVAL);
+	assert_int_equal(sip_msg_new_request(a, IMS_STR("INVITE"), IMS_STR("sip:a@b c"), &q), IMS_EINVAL);
+	sip_msg_t *r = reparse(m, a);
+	assert_int_equal(r->method_id, SIP_METHOD_INVITE);
+	assert_null(sip_msg_hdr_by_name(r, IMS_STR("X")));
+	assert_int_equal(count_values(r, SIP_HDR_VIA), 1);
+	free(buf);
+	ims_arena_destroy(a);
+}
+
 static void test_print_reports_needed_size(void **state)
 {
 	ims_arena_t *a = ims_arena_create(4096);
@@ -476,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_add_positions_and_remove_all),
 		cmocka_unit_test(test_body_edits_recompute_content_length),
 		cmocka_unit_test(test_set_value_refreshes_eager_fields),
+		cmocka_unit_test(test_edits_refuse_header_injection),
 		cmocka_unit_test(test_print_reports_needed_size),
 		cmocka_unit_test(test_new_response_copies_headers_and_adds_to_tag),
 		cmocka_unit_test(test_edits_and_builders_out_of_memory),

@@ -149,6 +149,28 @@ void sip__refresh(sip_msg_t *m, sip_hdr_id_t id)
 
 /* ---- editing --------------------------------------------------------------- */
 
+/* A value we print must not end the field early: a line feed only as
+ * folding (followed by SP/HTAB), or a peer-supplied string could inject
+ * headers. (A bare CR, which parsed values may carry, ends no line for a
+ * SIP parser that frames on LF, as ours does.) */
+static int value_ok(ims_str_t v)
+{
+	for (uint32_t i = 0; i < v.len; i++)
+		if (v.s[i] == '\n' && (i + 1 >= v.len || (v.s[i + 1] != ' ' && v.s[i + 1] != '\t')))
+			return 0;
+	return 1;
+}
+
+static int name_ok(ims_str_t n)
+{
+	if (n.len == 0)
+		return 0;
+	for (uint32_t i = 0; i < n.len; i++)
+		if (!SIP_IS(n.s[i], SIP_CT_TOKEN))
+			return 0;
+	return 1;
+}
+
 /* Rebuilds the next_same chain of one id from the wire list. */
 static void reindex(sip_msg_t *m, sip_hdr_id_t id)
 {
@@ -176,6 +198,9 @@ sip_hdr_t *sip_msg_hdr_add(sip_msg_t *m, sip_hdr_id_t id, ims_str_t name, ims_st
 			return NULL;
 		id = sip_hdr_id_from_name(name);
 	}
+	value = ims_str_trim(value);
+	if ((name.len && !name_ok(name)) || !value_ok(value))
+		return NULL;
 	sip_hdr_t *h = ims_arena_zalloc(m->arena, sizeof(*h));
 	if (!h)
 		return NULL;
@@ -183,8 +208,7 @@ sip_hdr_t *sip_msg_hdr_add(sip_msg_t *m, sip_hdr_id_t id, ims_str_t name, ims_st
 	h->flags = SIP_HDRF_NEW;
 	if (name.len == 0)
 		name = ims_str_cstr(sip_hdr_name(id));
-	if (ims_arena_strdup(m->arena, name, &h->name) ||
-	    ims_arena_strdup(m->arena, ims_str_trim(value), &h->value))
+	if (ims_arena_strdup(m->arena, name, &h->name) || ims_arena_strdup(m->arena, value, &h->value))
 		return NULL;
 
 	/* find the neighbour: the first (TOP) or last (BOTTOM) live header of
@@ -278,7 +302,10 @@ int sip_msg_hdr_set_value(sip_msg_t *m, sip_hdr_t *h, ims_str_t value)
 	ims_str_t v;
 	if (!m || !h)
 		return IMS_EINVAL;
-	if (ims_arena_strdup(m->arena, ims_str_trim(value), &v))
+	value = ims_str_trim(value);
+	if (!value_ok(value))
+		return IMS_EINVAL;
+	if (ims_arena_strdup(m->arena, value, &v))
 		return IMS_ENOMEM;
 	h->value = v;
 	h->flags |= SIP_HDRF_CHANGED;
@@ -309,8 +336,11 @@ int sip_msg_remove_first_value(sip_msg_t *m, sip_hdr_id_t id)
 int sip_msg_set_ruri(sip_msg_t *m, ims_str_t uri)
 {
 	ims_str_t v;
-	if (!m || !m->is_request)
+	if (!m || !m->is_request || uri.len == 0)
 		return IMS_EINVAL;
+	for (uint32_t i = 0; i < uri.len; i++)
+		if ((unsigned char)uri.s[i] <= ' ' || uri.s[i] == 0x7f)
+			return IMS_EINVAL; /* would break the request line */
 	if (ims_arena_strdup(m->arena, uri, &v))
 		return IMS_ENOMEM;
 	m->ruri = v;
@@ -499,6 +529,12 @@ int sip_msg_new_request(ims_arena_t *a, ims_str_t method, ims_str_t ruri, sip_ms
 	*out = NULL;
 	if (!a || method.len == 0 || ruri.len == 0)
 		return IMS_EINVAL;
+	for (uint32_t i = 0; i < method.len; i++)
+		if (!SIP_IS(method.s[i], SIP_CT_TOKEN))
+			return IMS_EINVAL;
+	for (uint32_t i = 0; i < ruri.len; i++)
+		if ((unsigned char)ruri.s[i] <= ' ' || ruri.s[i] == 0x7f)
+			return IMS_EINVAL;
 	sip_msg_t *m = new_msg(a);
 	if (!m || ims_arena_strdup(a, method, &m->method) || ims_arena_strdup(a, ruri, &m->ruri))
 		return IMS_ENOMEM;

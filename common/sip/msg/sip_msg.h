@@ -333,7 +333,8 @@ typedef enum sip_hdr_pos {
  * under its id); for indexed ids `name` may be empty (the full name is
  * used). Name and value are copied into the message arena; the eager
  * fields (via1, tags, CSeq, ...) follow. Returns the new header or NULL on
- * out-of-memory or a missing name. sip_msg_hdr_addf formats the value and
+ * out-of-memory, a missing or non-token name, or a value with CR/LF other
+ * than folding (no header injection). sip_msg_hdr_addf formats the value and
  * always uses the full name (so not for SIP_HDR_OTHER). */
 sip_hdr_t *sip_msg_hdr_add(sip_msg_t *m, sip_hdr_id_t id, ims_str_t name, ims_str_t value,
 			   sip_hdr_pos_t pos);
@@ -343,13 +344,15 @@ sip_hdr_t *sip_msg_hdr_addf(sip_msg_t *m, sip_hdr_id_t id, sip_hdr_pos_t pos, co
 void sip_msg_hdr_remove(sip_msg_t *m, sip_hdr_t *h);
 /* Removes every header with this id; returns how many. */
 int sip_msg_hdr_remove_all(sip_msg_t *m, sip_hdr_id_t id);
-/* Replaces a header's value (copied). Returns 0 or IMS_ENOMEM. */
+/* Replaces a header's value (copied). Returns 0, IMS_ENOMEM, or IMS_EINVAL
+ * for a value with CR/LF other than folding. */
 int sip_msg_hdr_set_value(sip_msg_t *m, sip_hdr_t *h, ims_str_t value);
 /* Removes the first value of the first header with this id (the top Via,
  * the top Route): the whole header when it had one value, else the header
  * keeps the remaining values. Returns 0, or IMS_ENOENT when there is none. */
 int sip_msg_remove_first_value(sip_msg_t *m, sip_hdr_id_t id);
-/* Replaces the request URI (copied). */
+/* Replaces the request URI (copied). Returns 0, IMS_ENOMEM, or IMS_EINVAL
+ * for a response or a URI with SP/CTL bytes. */
 int sip_msg_set_ruri(sip_msg_t *m, ims_str_t uri);
 /* Replaces the body; an empty content_type removes Content-Type. Content-
  * Length is recomputed on print. */
