@@ -194,6 +194,19 @@ after=$(metric scscf_bindings)
 [ -n "$after" ] && [ "$after" = "$before" ] && [ "$after" -ge 2 ] \
   && ok "bindings before/after restart: $before/$after" || fail "bindings before/after restart: $before/$after"
 
+# --- PPR: a changed profile of a registered user reaches the S-CSCF -------
+code=$(curl -s -m 5 -o put.out -w '%{http_code}' -X PUT -H 'Content-Type: application/json' --data \
+  "{\"impi\":\"$IMSI99@$REALM\",\"impus\":[\"sip:$IMSI99@$REALM\",\"tel:+15550000099\"],
+    \"auth\":{\"k\":\"30313233343536373839616263646566\",\"op\":\"66656463626139383736353433323130\",
+    \"amf\":\"3830\"},
+    \"ifcs\":[{\"priority\":1,\"trigger\":{\"cnf\":false,\"spt\":[{\"group\":0,\"method\":\"MESSAGE\"}]},
+      \"application_server\":{\"server_name\":\"sip:127.0.0.1:16099\",\"default_handling\":\"SESSION_CONTINUED\"}}]}" \
+  "$API/$IMSI99@$REALM")
+[ "$code" = 200 ] && ok "REST PUT 200" || fail "REST PUT: $code $(cat put.out)"
+ppr=0
+for _ in $(seq 1 30); do grep -q "cx.ppr impi=$IMSI99@$REALM updated=1" scscf.log && { ppr=1; break; }; sleep 0.1; done
+[ $ppr = 1 ] && ok "PPR: new profile stored at the S-CSCF" || fail "no PPR applied at the S-CSCF"
+
 # --- reg event: SUBSCRIBE -> NOTIFY full -> unsubscribe -> terminated ------
 sipp_run scscf_reg_sub $((UE_PORT + 3)) $IMSI1 -ap secret \
   && ok "reg event: 200, NOTIFY full v0 (both identities), unsubscribe, NOTIFY terminated v1" \
