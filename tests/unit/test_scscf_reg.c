@@ -358,6 +358,41 @@ static void test_profile_reference_outlives_replacement(void **state)
 	ims_arena_destroy(a);
 }
 
+static void test_unregistered_profile_then_registration(void **state)
+{
+	(void)state;
+	scscf_reg_store_t *st;
+	ims_arena_t *a = ims_arena_create(4096);
+	scscf_reg_change_t chg;
+	scscf_reg_view_t v;
+	struct scscf_profile *p = malloc(16);
+	scscf_binding_t c = contact("sip:a@10.0.0.1", 1600, "cid1", 1);
+	frees = 0;
+	assert_int_equal(scscf_reg_store_open(":memory:", count_free, &st), 0);
+	/* TS 29.228 §6.1.2: SAR UNREGISTERED_USER keeps the profile */
+	assert_int_equal(scscf_reg_store_set_unregistered(st, IMS_STR(IMPI), IMS_STR(IMPU), set2, 2,
+							  IMS_STR("<IMSSubscription/>"), p),
+			 0);
+	assert_int_equal(scscf_reg_store_state(st, IMS_STR(TEL), 1000), SCSCF_REG_UNREGISTERED);
+	assert_int_equal(scscf_reg_store_lookup(st, IMS_STR(IMPU), 1000, a, &v), 0);
+	assert_int_equal(v.state, SCSCF_REG_UNREGISTERED);
+	assert_ptr_equal(v.profile, p);
+	assert_int_equal(v.n_bindings, 0);
+	scscf_reg_view_release(&v);
+	/* the user registers: from UNREGISTERED to REGISTERED, profile kept */
+	assert_int_equal(apply(st, &c, 1, 0, 1000, 1, a, &chg), 0);
+	assert_int_equal(chg.old_state, SCSCF_REG_UNREGISTERED);
+	assert_int_equal(apply(st, &c, 1, 0, 1000, 0, a, &chg), 0);
+	assert_int_equal(scscf_reg_store_lookup(st, IMS_STR(IMPU), 1000, a, &v), 0);
+	assert_int_equal(v.state, SCSCF_REG_REGISTERED);
+	assert_ptr_equal(v.profile, p);
+	scscf_reg_view_release(&v);
+	assert_int_equal(frees, 0);
+	scscf_reg_store_close(st);
+	assert_int_equal(frees, 1);
+	ims_arena_destroy(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -369,6 +404,7 @@ int main(void)
 		cmocka_unit_test(test_network_removal),
 		cmocka_unit_test(test_restart_reloads_bindings),
 		cmocka_unit_test(test_profile_reference_outlives_replacement),
+		cmocka_unit_test(test_unregistered_profile_then_registration),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
