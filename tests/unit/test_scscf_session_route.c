@@ -1,0 +1,370 @@
+/* scscf/session.c on the proxy core in test mode (no sockets): the
+ * dispatcher hands non-REGISTER requests to the session side, whose
+ * routing decisions are read from what the core "sends" (TS 24.229
+ * §5.4.3.2 originating, §5.4.3.3 terminating, iFC/AS chaining with odi). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "base/ims_clock.h"
+#include "base/ims_err.h"
+#include "cfg/ims_cfg.h"
+#include "context.h"
+#include "profile.h"
+#include "reg-handler.h"
+#include "reg-store.h"
+#include "session.h"
+#include "sip/proxy/sip_proxy.h"
+
+#define REALM "ims.example"
+#define OWN "sip:scscf.ims.example:6060"
+#define ALICE "sip:alice@ims.example"
+#define BOB "sip:bob@ims.example"
+#define CAROL "sip:carol@ims.example"
+
+#define MAX_SENT 16
+static struct {
+	scscf_ctx_t ctx;
+	ims_cfg_t *ycfg;
+	sip_proxy_t *p;
+	ims_vclock_t vc;
+	char sent[MAX_SENT][4096];
+	char dest[MAX_SENT][64];
+	int n_sent;
+	int branch;
+} H;
+
+static int tsend(void *ud, const sip_tp_peer_t *to, const char *buf, size_t len)
+{
+	(void)ud;
+	if (H.n_sent < MAX_SENT) {
+		assert_true(len < sizeof(H.sent[0]));
+		memcpy(H.sent[H.n_sent], buf, len);
+		H.sent[H.n_sent][len] = '\0';
+		sip_tp_addr_str(&to->addr, H.dest[H.n_sent], sizeof(H.dest[0]));
+		H.n_sent++;
+	}
+	return 0;
+}
+
+static void profile_free_cb(struct scscf_profile *p)
+{
+	scscf_profile_free((scscf_profile_t *)p);
+}
+
+/* Alice: an originating iFC to an AS (INVITE, session case 0) and a
+ * SESSION_TERMINATED one for MESSAGE; a barred second identity. */
+static const char alice_xml[] =
+	"<IMSSubscription><PrivateID>alice@ims.example</PrivateID><ServiceProfile>"
+	"<PublicIdentity><Identity>" ALICE "</Identity></PublicIdentity>"
+	"<PublicIdentity><BarringIndication>1</BarringIndication><Identity>sip:alice-barred@ims.example</Identity></PublicIdentity>"
+	"<InitialFilterCriteria><Priority>1</Priority><TriggerPoint><ConditionTypeCNF>0</ConditionTypeCNF>"
+	"<SPT><Group>0</Group><Method>INVITE</Method></SPT><SPT><Group>0</Group><SessionCase>0</SessionCase></SPT>"
+	"</TriggerPoint><ApplicationServer><ServerName>sip:192.0.2.50:5090</ServerName>"
+	"<DefaultHandling>0</DefaultHandling></ApplicationServer></InitialFilterCriteria>"
+	"<InitialFilterCriteria><Priority>2</Priority><TriggerPoint><ConditionTypeCNF>0</ConditionTypeCNF>"
+	"<SPT><Group>0</Group><Method>MESSAGE</Method></SPT></TriggerPoint>"
+	"<ApplicationServer><ServerName>sip:192.0.2.51:5090</ServerName>"
+	"<DefaultHandling>1</DefaultHandling></ApplicationServer></InitialFilterCriteria>"
+	"</ServiceProfile></IMSSubscription>";
+
+/* Bob: no iFCs, two contacts (one behind a P-CSCF Path). */
+static const char bob_xml[] =
+	"<IMSSubscription><PrivateID>bob@ims.example</PrivateID><ServiceProfile>"
+	"<PublicIdentity><Identity>" BOB "</Identity></PublicIdentity>"
+	"<PublicIdentity><BarringIndication>1</BarringIndication><Identity>sip:bob-barred@ims.example</Identity></PublicIdentity>"
+	"</ServiceProfile></IMSSubscription>";
+
+static void add_registration(const char *impi, const char *impu, const char *xml,
+			     const scscf_binding_t *b, size_t nb, const ims_str_t *impus, size_t ni)
+{
+	scscf_profile_t *prof = NULL;
+	assert_int_equal(scscf_profile_load(xml, strlen(xml), &prof, NULL), 0);
+	ims_arena_t *a = ims_arena_create(4096);
+	scscf_reg_update_t upd = {
+		.impi = ims_str_cstr(impi),
+		.impu = ims_str_cstr(impu),
+		.impus = impus,
+		.n_impus = ni,
+		.user_data = ims_str_cstr(xml),
+		.profile = (struct scscf_profile *)prof,
+		.contacts = b,
+		.n_contacts = nb,
+	};
+	scscf_reg_change_t chg;
+	assert_int_equal(scscf_reg_store_apply(H.ctx.store, &upd, scscf_now(), 0, a, &chg), 0);
+	ims_arena_destroy(a);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	char err[160];
+	sip_tp_listen_t ls;
+	memset(&H, 0, sizeof(H));
+	ims_vclock_init(&H.vc, 0);
+	static const char yaml[] = "session:\n"
+				   "  icscf_uri: \"sip:192.0.2.40:4060\"\n"
+				   "  home_tel_prefixes: \"+1555\"\n";
+	H.ycfg = ims_cfg_parse(yaml, sizeof(yaml) - 1, "test", err, sizeof(err));
+	assert_non_null(H.ycfg);
+	H.ctx.ycfg = H.ycfg;
+	H.ctx.cfg.realm = REALM;
+	H.ctx.cfg.own_uri = OWN;
+	assert_int_equal(scscf_reg_store_open(":memory:", profile_free_cb, &H.ctx.store), 0);
+	assert_int_equal(scscf_session_init(&H.ctx, err, sizeof(err)), 0);
+
+	assert_int_equal(sip_tp_listen_parse("10.0.0.1:6060:udp", &ls), 0);
+	static const char *const aliases[] = { "scscf." REALM, "scscf." REALM ":6060", NULL };
+	sip_proxy_cfg_t cfg = {
+		.tp = { .listen = &ls, .nlisten = 1 },
+		.aliases = aliases,
+		.test_send = tsend,
+		.test_clock = &H.vc.clock,
+	};
+	sip_proxy_hooks_t hooks = { scscf_on_request, scscf_on_response, scscf_on_final,
+				    scscf_on_cancel, &H.ctx };
+	assert_int_equal(sip_proxy_create(&cfg, &hooks, &H.p, err, sizeof(err)), 0);
+	H.ctx.proxy = H.p;
+
+	int64_t exp = scscf_now() + 3600;
+	ims_str_t alice_ids[] = { IMS_STR(ALICE), IMS_STR("sip:alice-barred@ims.example") };
+	scscf_binding_t ab = { .uri = IMS_STR("sip:alice@192.0.2.10:5070"),
+			       .path = IMS_STR("<sip:term@pcscf.ims.example:5060;lr>"),
+			       .q = -1, .expires = exp, .call_id = IMS_STR("ra"), .cseq = 1 };
+	add_registration("alice@ims.example", ALICE, alice_xml, &ab, 1, alice_ids, 2);
+	ims_str_t bob_ids[] = { IMS_STR(BOB), IMS_STR("sip:bob-barred@ims.example") };
+	scscf_binding_t bb[2] = {
+		{ .uri = IMS_STR("sip:bob@192.0.2.20:5070"),
+		  .path = IMS_STR("<sip:term@192.0.2.30:5060;lr>"), .q = -1, .expires = exp,
+		  .call_id = IMS_STR("rb1"), .cseq = 1 },
+		{ .uri = IMS_STR("sip:bob@192.0.2.21:5072"),
+		  .received = IMS_STR("sip:192.0.2.21:5072;transport=udp"), .q = -1, .expires = exp,
+		  .call_id = IMS_STR("rb2"), .cseq = 1 },
+	};
+	add_registration("bob@ims.example", BOB, bob_xml, bb, 2, bob_ids, 2);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	sip_proxy_destroy(H.p);
+	scscf_session_destroy(&H.ctx);
+	scscf_reg_store_close(H.ctx.store);
+	ims_cfg_free(H.ycfg);
+	return 0;
+}
+
+/* Feeds one request from host:port and runs the worker. */
+static void inject(const char *host, uint16_t port, const char *text)
+{
+	sip_tp_peer_t src;
+	memset(&src, 0, sizeof(src));
+	src.proto = SIP_TP_UDP;
+	src.listener = 0;
+	assert_int_equal(sip_tp_addr_set(&src.addr, ims_str_cstr(host), port), 0);
+	H.n_sent = 0;
+	assert_int_equal(sip_proxy_test_inject(H.p, text, strlen(text), &src), 0);
+	for (int i = 0; i < 5; i++)
+		sip_proxy_test_run(H.p);
+}
+
+static const char *find_sent(const char *prefix)
+{
+	for (int i = 0; i < H.n_sent; i++)
+		if (!strncmp(H.sent[i], prefix, strlen(prefix)))
+			return H.sent[i];
+	return NULL;
+}
+
+static const char *dest_of(const char *sent)
+{
+	return H.dest[(sent - H.sent[0]) / (ptrdiff_t)sizeof(H.sent[0])];
+}
+
+static int final_status(void)
+{
+	for (int i = 0; i < H.n_sent; i++)
+		if (!strncmp(H.sent[i], "SIP/2.0 ", 8) && atoi(H.sent[i] + 8) >= 200)
+			return atoi(H.sent[i] + 8);
+	return 0;
+}
+
+static const char *request(char *buf, size_t cap, const char *method, const char *ruri,
+			   const char *route, const char *pai, const char *from)
+{
+	int b = ++H.branch;
+	snprintf(buf, cap,
+		 "%s %s SIP/2.0\r\n"
+		 "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKt%d;rport\r\n"
+		 "Max-Forwards: 70\r\n"
+		 "%s%s%s"
+		 "%s%s%s"
+		 "From: <%s>;tag=f1\r\nTo: <%s>\r\n"
+		 "Call-ID: c%d@test\r\nCSeq: 1 %s\r\n"
+		 "Contact: <sip:x@192.0.2.10:5070>\r\nContent-Length: 0\r\n\r\n",
+		 method, ruri, b, route ? "Route: " : "", route ? route : "", route ? "\r\n" : "",
+		 pai ? "P-Asserted-Identity: <" : "", pai ? pai : "", pai ? ">\r\n" : "", from, ruri,
+		 b, method);
+	return buf;
+}
+
+#define ORIG_ROUTE "<sip:orig@scscf.ims.example:6060;lr;orig>"
+
+/* Terminating: parallel fork to both contacts, Path as Route, the
+ * Request-URI = contact, P-Called-Party-ID = the called identity. */
+static void test_terminating_forks_to_contacts(void **state)
+{
+	(void)state;
+	char buf[2048];
+	inject("192.0.2.40", 4060, request(buf, sizeof(buf), "INVITE", BOB, NULL, ALICE, ALICE));
+	const char *b1 = find_sent("INVITE sip:bob@192.0.2.20:5070 ");
+	const char *b2 = find_sent("INVITE sip:bob@192.0.2.21:5072 ");
+	assert_non_null(b1);
+	assert_non_null(b2);
+	assert_non_null(strstr(b1, "Route: <sip:term@192.0.2.30:5060;lr>"));
+	assert_non_null(strstr(b1, "P-Called-Party-ID: <" BOB ">"));
+	assert_non_null(strstr(b1, "Record-Route: "));
+	assert_null(strstr(b2, "Route: <sip:term"));
+	assert_non_null(strstr(b2, "P-Called-Party-ID: <" BOB ">"));
+	int to_path = 0, to_recv = 0;
+	for (int i = 0; i < H.n_sent; i++) {
+		to_path |= !strcmp(H.dest[i], "192.0.2.30:5060");
+		to_recv |= !strcmp(H.dest[i], "192.0.2.21:5072");
+	}
+	assert_true(to_path);
+	assert_true(to_recv);
+}
+
+static void test_terminating_unknown_and_barred(void **state)
+{
+	(void)state;
+	char buf[2048];
+	inject("192.0.2.40", 4060, request(buf, sizeof(buf), "INVITE", CAROL, NULL, ALICE, ALICE));
+	assert_int_equal(final_status(), 480);
+	inject("192.0.2.40", 4060,
+	       request(buf, sizeof(buf), "INVITE", "sip:bob-barred@ims.example", NULL, ALICE, ALICE));
+	assert_int_equal(final_status(), 404);
+}
+
+static void test_originating_needs_asserted_identity(void **state)
+{
+	(void)state;
+	char buf[2048];
+	inject("192.0.2.60", 5060, request(buf, sizeof(buf), "INVITE", BOB, ORIG_ROUTE, NULL, ALICE));
+	assert_int_equal(final_status(), 403);
+	/* Not registered here. */
+	inject("192.0.2.60", 5060, request(buf, sizeof(buf), "INVITE", BOB, ORIG_ROUTE, CAROL, CAROL));
+	assert_int_equal(final_status(), 403);
+	/* Barred identity may not originate. */
+	inject("192.0.2.60", 5060, request(buf, sizeof(buf), "OPTIONS", BOB, ORIG_ROUTE,
+					   "sip:alice-barred@ims.example", ALICE));
+	assert_int_equal(final_status(), 403);
+}
+
+/* Originating INVITE: to the AS with the odi Route; back from the AS the
+ * chain ends and the request goes to the I-CSCF. */
+static void test_originating_as_chain_and_return(void **state)
+{
+	(void)state;
+	char buf[2048];
+	inject("192.0.2.60", 5060, request(buf, sizeof(buf), "INVITE", BOB, ORIG_ROUTE, ALICE, ALICE));
+	const char *to_as = find_sent("INVITE " BOB " ");
+	assert_non_null(to_as);
+	assert_string_equal(dest_of(to_as), "192.0.2.50:5090");
+	assert_non_null(strstr(to_as, "Route: <sip:192.0.2.50:5090;lr>"));
+	const char *odi = strstr(to_as, ";odi=");
+	assert_non_null(odi);
+	char token[40] = { 0 };
+	memcpy(token, odi + 5, 32);
+	assert_int_equal(strspn(token, "0123456789abcdef"), 32);
+
+	/* The AS proxies it back with the remaining Route. */
+	char route[128];
+	snprintf(route, sizeof(route), "<sip:scscf.ims.example:6060;lr;odi=%s>", token);
+	inject("192.0.2.50", 5090, request(buf, sizeof(buf), "INVITE", BOB, route, ALICE, ALICE));
+	const char *onward = find_sent("INVITE " BOB " ");
+	assert_non_null(onward);
+	assert_null(strstr(onward, "odi="));
+	int to_icscf = 0;
+	for (int i = 0; i < H.n_sent; i++)
+		to_icscf |= !strcmp(H.dest[i], "192.0.2.40:4060");
+	assert_true(to_icscf);
+	/* No second Record-Route of ours on the way back from the AS. */
+	assert_null(strstr(onward, "Record-Route"));
+
+	/* An unknown token is refused. */
+	inject("192.0.2.50", 5090,
+	       request(buf, sizeof(buf), "INVITE", BOB,
+		       "<sip:scscf.ims.example:6060;lr;odi=00000000000000000000000000000000>", ALICE, ALICE));
+	assert_int_equal(final_status(), 404);
+}
+
+/* A 503 from a SESSION_TERMINATED AS goes back to the caller. */
+static void test_default_handling_terminated_relays_error(void **state)
+{
+	(void)state;
+	char buf[2048];
+	inject("192.0.2.60", 5060, request(buf, sizeof(buf), "MESSAGE", BOB, ORIG_ROUTE, ALICE, ALICE));
+	const char *to_as = find_sent("MESSAGE " BOB " ");
+	assert_non_null(to_as);
+	assert_non_null(strstr(to_as, "Route: <sip:192.0.2.51:5090;lr>"));
+	/* The AS answers 503 (our Via on top). */
+	const char *via = strstr(to_as, "Via: ");
+	char vline[256];
+	size_t n = strcspn(via, "\r");
+	memcpy(vline, via, n);
+	vline[n] = 0;
+	char rsp[1024];
+	snprintf(rsp, sizeof(rsp),
+		 "SIP/2.0 503 Service Unavailable\r\n%s\r\n"
+		 "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKt%d;rport\r\n"
+		 "From: <" ALICE ">;tag=f1\r\nTo: <" BOB ">;tag=as\r\nCall-ID: c%d@test\r\n"
+		 "CSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n",
+		 vline, H.branch, H.branch);
+	inject("192.0.2.51", 5090, rsp);
+	int st = final_status();
+	assert_true(st == 500 || st == 503);
+}
+
+/* Targets: tel: outside the home prefixes without a breakout -> 404;
+ * a non-sip/tel scheme -> 416; a foreign sip: target goes by its URI. */
+static void test_originating_targets(void **state)
+{
+	(void)state;
+	char buf[2048];
+	inject("192.0.2.60", 5060, request(buf, sizeof(buf), "OPTIONS", "tel:+4930123456", ORIG_ROUTE,
+					   ALICE, ALICE));
+	assert_int_equal(final_status(), 404);
+	inject("192.0.2.60", 5060, request(buf, sizeof(buf), "OPTIONS", "tel:+15550000002", ORIG_ROUTE,
+					   ALICE, ALICE));
+	int home = 0;
+	for (int i = 0; i < H.n_sent; i++)
+		home |= !strcmp(H.dest[i], "192.0.2.40:4060");
+	assert_true(home);
+	inject("192.0.2.60", 5060, request(buf, sizeof(buf), "OPTIONS", "sip:dave@198.51.100.7:5080",
+					   ORIG_ROUTE, ALICE, ALICE));
+	int foreign = 0;
+	for (int i = 0; i < H.n_sent; i++)
+		foreign |= !strcmp(H.dest[i], "198.51.100.7:5080");
+	assert_true(foreign);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_terminating_forks_to_contacts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_terminating_unknown_and_barred, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_originating_needs_asserted_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_originating_as_chain_and_return, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_default_handling_terminated_relays_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_originating_targets, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
