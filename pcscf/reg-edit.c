@@ -38,6 +38,8 @@ int pcscf_reg_prepare(sip_msg_t *m, const pcscf_reg_opts_t *o)
 {
 	char icid[33];
 	pcscf_strip_untrusted(m);
+	if (pcscf_strip_sec_agree(m) < 0)
+		return IMS_ENOMEM;
 
 	/* RFC 3327 §5: a proxy adds its Path value on top of any present. */
 	if (!sip_msg_hdr_addf(m, SIP_HDR_PATH, SIP_POS_TOP, "<%.*s>", IMS_STR_FMT(o->path_uri)))

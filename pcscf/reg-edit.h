@@ -23,7 +23,8 @@ typedef struct pcscf_reg_opts {
 int pcscf_icid_new(char out[33]);
 
 /* Prepares a REGISTER from a UE for the home network (TS 24.229 §5.2.2.1):
- * removes the headers a UE may not set (pcscf_strip_untrusted), inserts
+ * removes the headers a UE may not set (pcscf_strip_untrusted) and the
+ * security-agreement ones (pcscf_strip_sec_agree), inserts
  * our Path at the top (RFC 3327 §5), adds "path" to Require and Supported,
  * sets P-Visited-Network-ID and a P-Charging-Vector with a new icid.
  * Everything is allocated in the message's arena. Returns 0, IMS_ENOMEM,

@@ -34,6 +34,58 @@ int pcscf_strip_untrusted(sip_msg_t *m)
 	return n;
 }
 
+/* Rewrites one option-tag header without "sec-agree". */
+static int drop_tag(sip_msg_t *m, sip_hdr_t *h)
+{
+	sip_val_iter_t it = { 0 };
+	ims_str_t v;
+	int found = 0;
+	/* ", " between kept tags may be longer than the separators written. */
+	size_t cap = (size_t)h->value.len * 2 + 2, n = 0;
+	char *buf = ims_arena_alloc(m->arena, cap);
+	if (!buf)
+		return IMS_ENOMEM;
+	while (sip_hdr_next_value(h, &it, &v) == 1) {
+		v = ims_str_trim(v);
+		if (ims_str_caseeq_c(v, "sec-agree")) {
+			found = 1;
+			continue;
+		}
+		if (n) {
+			buf[n++] = ',';
+			buf[n++] = ' ';
+		}
+		memcpy(buf + n, v.s, v.len);
+		n += v.len;
+	}
+	if (!found)
+		return 0;
+	if (n == 0) {
+		sip_msg_hdr_remove(m, h);
+		return 1;
+	}
+	return sip_msg_hdr_set_value(m, h, ims_str_from(buf, n)) == 0 ? 1 : IMS_ENOMEM;
+}
+
+int pcscf_strip_sec_agree(sip_msg_t *m)
+{
+	int n = sip_msg_hdr_remove_all(m, SIP_HDR_SECURITY_CLIENT);
+	n += sip_msg_hdr_remove_all(m, SIP_HDR_SECURITY_VERIFY);
+	static const sip_hdr_id_t ids[] = { SIP_HDR_REQUIRE, SIP_HDR_PROXY_REQUIRE };
+	for (size_t i = 0; i < 2; i++) {
+		sip_hdr_t *h = sip_msg_hdr(m, ids[i]);
+		while (h) {
+			sip_hdr_t *next = sip_hdr_next_same(h);
+			int rc = drop_tag(m, h);
+			if (rc < 0)
+				return rc;
+			n += rc;
+			h = next;
+		}
+	}
+	return n;
+}
+
 int pcscf_assert_identity(sip_msg_t *m, const pcscf_reg_t *reg, ims_str_t *asserted)
 {
 	ims_str_t chosen = IMS_STR_NULL;

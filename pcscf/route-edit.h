@@ -16,6 +16,13 @@
  * Returns the number of headers removed. */
 int pcscf_strip_untrusted(sip_msg_t *m);
 
+/* RFC 3329 §2.3.1 / TS 24.229 §5.2.2.1: security agreement runs between
+ * the UE and its P-CSCF only: removes Security-Client and Security-Verify
+ * and the "sec-agree" option tag from Require and Proxy-Require (a header
+ * left empty goes). Returns the number of headers changed or removed, or
+ * IMS_ENOMEM. */
+int pcscf_strip_sec_agree(sip_msg_t *m);
+
 /* Asserts the UE's identity (TS 24.229 §5.2.6.3.1, RFC 3325 §6): removes
  * P-Preferred-Identity and any P-Asserted-Identity, then adds
  * P-Asserted-Identity with the preferred identity when it is one of the

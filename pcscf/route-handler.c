@@ -31,6 +31,10 @@ static void from_ue(pcscf_ctx_t *c, sip_proxy_ctx_t *pctx, const pcscf_reg_t *re
 {
 	sip_msg_t *m = sip_proxy_ctx_msg(pctx);
 	pcscf_strip_untrusted(m);
+	if (pcscf_strip_sec_agree(m) < 0) {
+		reply(pctx, 500, "Server Internal Error");
+		return;
+	}
 	if (!sip_proxy_ctx_in_dialog(pctx) && sip_proxy_ctx_method(pctx) != SIP_METHOD_ACK) {
 		ims_str_t asserted;
 		if (pcscf_assert_identity(m, reg, &asserted) != 0 ||

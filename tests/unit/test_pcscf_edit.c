@@ -305,6 +305,27 @@ static void test_route_is_ours(void **state)
 	assert_false(pcscf_route_is_ours(IMS_STR("<sip:term@10.0.0.1:5060;lr>"), host, 5060, IMS_STR("term")));
 }
 
+static void test_sec_agree_stays_between_ue_and_pcscf(void **state)
+{
+	fx_t *x = *state;
+	sip_msg_t *m = parse_file(x, "register.sip");
+	assert_non_null(sip_msg_hdr_add(m, SIP_HDR_SECURITY_CLIENT, IMS_STR_NULL,
+					IMS_STR("ipsec-3gpp; alg=hmac-sha-1-96; spi-c=1; spi-s=2; port-c=3; port-s=4"),
+					SIP_POS_BOTTOM));
+	assert_non_null(sip_msg_hdr_add(m, SIP_HDR_REQUIRE, IMS_STR_NULL, IMS_STR("sec-agree"), SIP_POS_BOTTOM));
+	assert_non_null(sip_msg_hdr_add(m, SIP_HDR_PROXY_REQUIRE, IMS_STR_NULL, IMS_STR("sec-agree, foo"),
+					SIP_POS_BOTTOM));
+	/* Security-Client, Require (emptied), Proxy-Require (rewritten) */
+	assert_int_equal(pcscf_strip_sec_agree(m), 3);
+	assert_int_equal(pcscf_strip_sec_agree(m), 0);
+	char *txt = print(x, m);
+	if (strstr(txt, "sec-agree"))
+		fail_msg("%s", txt);
+	assert_null(strstr(txt, "Security-Client"));
+	assert_non_null(strstr(txt, "Proxy-Require: foo\r\n"));
+	assert_null(strstr(txt, "Require: \r\n"));
+}
+
 static void test_requested_expiry(void **state)
 {
 	fx_t *x = *state;
@@ -328,6 +349,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pai_default_without_ppi, setup, teardown),
 		cmocka_unit_test(test_route_is_ours),
 		cmocka_unit_test_setup_teardown(test_requested_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sec_agree_stays_between_ue_and_pcscf, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
