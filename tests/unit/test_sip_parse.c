@@ -892,6 +892,14 @@ static void test_truncated_and_garbage_rejected(void **state)
 	assert_int_equal(parse_str(nocolon, strlen(nocolon), &e), IMS_EPARSE);
 	assert_string_equal(e.reason, "Bad header");
 	assert_int_equal(e.line, 2);
+	/* a bare CR ends no line for us but does for some: refused */
+	char crs[512];
+	int cn = snprintf(crs, sizeof(crs), "%sSubject: a\rX-Injected: b\r\n\r\n", minimal);
+	assert_int_equal(parse_str(crs, (size_t)cn, &e), IMS_EPARSE);
+	assert_string_equal(e.reason, "Bad header");
+	assert_int_equal(e.line, 7);
+	cn = snprintf(crs, sizeof(crs), "OPTIONS sip:a@b\rX SIP/2.0\r\n%s", minimal + 25);
+	assert_int_equal(parse_str(crs, (size_t)cn, &e), IMS_EPARSE);
 	const char *fold1 = "OPTIONS sip:a@b SIP/2.0\r\n Via: x\r\n\r\n";
 	assert_int_equal(parse_str(fold1, strlen(fold1), &e), IMS_EPARSE);
 }

@@ -93,6 +93,20 @@ int sip__split_next(ims_str_t v, uint32_t *pos, ims_str_t *out)
 	return 1;
 }
 
+/* RFC 3261 §25.1: CR appears only in CRLF (quoted-pair excludes it too). A
+ * bare CR is refused because parsers that end lines on CR alone would see
+ * a different message than we do. */
+static int bare_cr(const char *p, const char *end)
+{
+	const char *cr;
+	while ((cr = memchr(p, '\r', (size_t)(end - p))) != NULL) {
+		if (cr + 1 >= end || cr[1] != '\n')
+			return 1;
+		p = cr + 2;
+	}
+	return 0;
+}
+
 static int has_ws(ims_str_t v)
 {
 	for (uint32_t i = 0; i < v.len; i++)
@@ -314,6 +328,11 @@ int sip_msg_parse(const char *buf, size_t len, ims_arena_t *a, sip_msg_t **out, 
 		goto bad;
 	}
 	const char *le = (nl > p && nl[-1] == '\r') ? nl - 1 : nl;
+	if (memchr(p, '\r', (size_t)(le - p))) {
+		fault = p;
+		reason = "Bad start line";
+		goto bad;
+	}
 	reason = parse_start(m, p, le, &fault, &status);
 	if (reason)
 		goto bad;
@@ -368,6 +387,11 @@ int sip_msg_parse(const char *buf, size_t len, ims_arena_t *a, sip_msg_t **out, 
 		if (e - ls > SIP_MAX_LINE) {
 			fault = ls;
 			reason = "Header too long";
+			goto bad;
+		}
+		if (bare_cr(q, e)) {
+			fault = ls;
+			reason = "Bad header";
 			goto bad;
 		}
 		if (++nhdr > SIP_MAX_HEADERS) {
