@@ -474,6 +474,14 @@ static int send_upstream(sip_proxy_ctx_t *ctx, sip_msg_t *rsp)
 	if (rc == IMS_ESTATE && ctx->method == SIP_METHOD_INVITE && rsp->status >= 200 &&
 	    rsp->status < 300)
 		return send_by_via(ctx->w, rsp, NULL);
+	if (rc && rc != IMS_ESTATE && rsp->status >= 200 && ctx->st &&
+	    sip_tsx_last_code(ctx->st) < 200) {
+		/* the response could not be printed or sent: the UAC still gets
+		 * an answer, and the transaction still ends */
+		LOG_WARN("sip.proxy", "upstream.failed call_id=%.*s code=%d err=%s",
+			 IMS_STR_FMT(ctx->rcv->call_id), rsp->status, ims_strerror(rc));
+		(void)sip_tsx_reply(ctx->st, 500, IMS_STR_NULL, IMS_STR_NULL);
+	}
 	if (!rc)
 		stat_inc(&p->st.tx_responses);
 	return rc;
@@ -1446,6 +1454,12 @@ static void process(px_worker_t *w, const char *buf, size_t len, const sip_tp_pe
 			return;
 		}
 	} else {
+		/* RFC 3261 §7.2: a status is 100-699; anything else is garbage
+		 * that no transaction could forward upstream. */
+		if (msg->status < 100 || msg->status > 699) {
+			stat_inc(&p->st.dropped);
+			return;
+		}
 		/* A response goes to the worker whose branch it carries. */
 		int owner = sip_tsx_branch_worker(msg->via1.branch);
 		if (owner >= 0 && owner < p->nworkers && owner != w->idx && !p->test_mode) {
