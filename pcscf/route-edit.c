@@ -133,6 +133,32 @@ int pcscf_push_service_route(sip_msg_t *m, const pcscf_reg_t *reg)
 	return 0;
 }
 
+int pcscf_contact_is_registered(const sip_msg_t *m, const pcscf_reg_t *reg)
+{
+	sip_hdr_t *h = sip_msg_hdr(m, SIP_HDR_CONTACT);
+	if (!h)
+		return 1;
+	sip_val_iter_t it = { 0 };
+	ims_str_t v;
+	if (sip_hdr_next_value(h, &it, &v) != 1)
+		return 0;
+	sip_nameaddr_t na;
+	if (sip_nameaddr_parse(v, NULL, &na) != 0 || na.star)
+		return 0;
+	ims_str_t gr;
+	if (sip_params_find(na.uri.params, "gr", &gr) == 1)
+		return 1;
+	uint16_t port = na.uri.port ? na.uri.port : 5060;
+	for (unsigned i = 0; i < reg->n_contacts; i++) {
+		sip_uri_t u;
+		if (sip_uri_parse(reg->contacts[i], NULL, &u) != 0)
+			continue;
+		if (ims_str_caseeq(u.host, na.uri.host) && (u.port ? u.port : 5060) == port)
+			return 1;
+	}
+	return 0;
+}
+
 int pcscf_route_is_ours(ims_str_t route, ims_str_t self_host, uint16_t self_port, ims_str_t user)
 {
 	sip_nameaddr_t na;

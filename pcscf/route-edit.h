@@ -37,6 +37,13 @@ int pcscf_assert_identity(sip_msg_t *m, const pcscf_reg_t *reg, ims_str_t *asser
  * IMS_ENOMEM. */
 int pcscf_push_service_route(sip_msg_t *m, const pcscf_reg_t *reg);
 
+/* TS 24.229 §5.2.6.3.1: an initial request from a registered flow must
+ * also name a registered contact: 1 when the request's Contact has the
+ * host and port of one of the registration's contacts, or is a GRUU
+ * (RFC 5627 ";gr", not a host:port), or the request has no Contact
+ * (MESSAGE, OPTIONS...); 0 otherwise. */
+int pcscf_contact_is_registered(const sip_msg_t *m, const pcscf_reg_t *reg);
+
 /* 1 when `route` (a Route value, "<sip:...;lr>") names our Path URI:
  * user part `user` (e.g. "term") at host:port of `self`. */
 int pcscf_route_is_ours(ims_str_t route, ims_str_t self_host, uint16_t self_port,

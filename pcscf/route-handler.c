@@ -37,6 +37,13 @@ static void from_ue(pcscf_ctx_t *c, sip_proxy_ctx_t *pctx, const pcscf_reg_t *re
 	}
 	if (!sip_proxy_ctx_in_dialog(pctx) && sip_proxy_ctx_method(pctx) != SIP_METHOD_ACK) {
 		ims_str_t asserted;
+		if (!pcscf_contact_is_registered(m, reg)) {
+			LOG_INFO("pcscf", "orig.reject reason=contact_not_registered call_id=%.*s",
+				 IMS_STR_FMT(m->call_id));
+			count("rejected");
+			reply(pctx, 403, "Forbidden");
+			return;
+		}
 		if (pcscf_assert_identity(m, reg, &asserted) != 0 ||
 		    pcscf_push_service_route(m, reg) != 0) {
 			reply(pctx, 500, "Server Internal Error");

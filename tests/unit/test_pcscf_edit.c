@@ -326,6 +326,34 @@ static void test_sec_agree_stays_between_ue_and_pcscf(void **state)
 	assert_null(strstr(txt, "Require: \r\n"));
 }
 
+static void test_contact_must_be_registered(void **state)
+{
+	fx_t *x = *state;
+	sip_msg_t *m = parse_file(x, "invite.sip");
+	pcscf_reg_t *reg = sample_reg(x->a);
+	/* invite.sip: Contact <sip:001010000000001@127.0.0.1:14061> */
+	assert_true(pcscf_contact_is_registered(m, reg));
+	static const struct {
+		const char *contact;
+		int ok;
+	} t[] = {
+		{ "<sip:other@127.0.0.1:14061;ob>", 1 },          /* same binding, other user part */
+		{ "<sip:001010000000001@127.0.0.1:14099>", 0 },   /* another port */
+		{ "<sip:001010000000001@10.0.0.1:14061>", 0 },    /* another host */
+		{ "<sip:001010000000001@ims.test;gr=urn:uuid:1>", 1 }, /* a GRUU */
+		{ "*", 0 },
+		{ "<garbage", 0 },
+	};
+	sip_hdr_t *c = sip_msg_hdr(m, SIP_HDR_CONTACT);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_int_equal(sip_msg_hdr_set_value(m, c, ims_str_cstr(t[i].contact)), 0);
+		if (pcscf_contact_is_registered(m, reg) != t[i].ok)
+			fail_msg("case %zu (%s)", i, t[i].contact);
+	}
+	sip_msg_hdr_remove_all(m, SIP_HDR_CONTACT);
+	assert_true(pcscf_contact_is_registered(m, reg));
+}
+
 static void test_requested_expiry(void **state)
 {
 	fx_t *x = *state;
@@ -349,6 +377,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pai_default_without_ppi, setup, teardown),
 		cmocka_unit_test(test_route_is_ours),
 		cmocka_unit_test_setup_teardown(test_requested_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_contact_must_be_registered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sec_agree_stays_between_ue_and_pcscf, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
