@@ -8,6 +8,7 @@
 #   deploy/lab.sh down           stop what `up` started (TERM, then KILL)
 #   deploy/lab.sh status         pid, address, /healthz of each daemon
 #   deploy/lab.sh logs [daemon]  tail the logs (hss, scscf, icscf, pcscf)
+#   deploy/lab.sh provision      (re)provision the subscribers (409 = there)
 #
 # Environment:
 #   IMS_LAB_RUN    run directory (configs, logs, PID files, databases);
@@ -16,6 +17,8 @@
 #                  no build (what the integration tests do)
 #   IMS_LAB_LOG_LEVEL  log_level written into the configs (default info)
 #   IMS_LAB_WAIT   seconds to wait for each /healthz (default 30)
+#   IMS_LAB_HSS_URL, IMS_LAB_HSS_TOKEN  `provision` against another HSS
+#                  (e.g. http://hss:8080 in docker-compose) and its token
 # Everything a daemon reads can still be overridden per key with IMS_CFG_*
 # variables (docs/configuration.md); they are passed through unchanged.
 # See docs/running.md.
@@ -213,9 +216,13 @@ start_daemon() { # daemon
 	say "$d up (pid $pid, http://$(addr_of "$d"):$(http_port_of "$d")/healthz)"
 }
 
+# The HSS REST API: the lab's own, or IMS_LAB_HSS_URL (+ IMS_LAB_HSS_TOKEN)
+# for `provision` against another HSS (the docker-compose provisioner).
+hss_url() { echo "${IMS_LAB_HSS_URL:-http://$HSS_ADDR:$HSS_REST_PORT}"; }
 hss_curl() { # curl args...
-	local auth=()
-	[ "$MODE" = netns ] && auth=(-H "Authorization: Bearer $(cat "$RUN/api_token")")
+	local auth=() token=${IMS_LAB_HSS_TOKEN:-}
+	[ -z "$token" ] && [ "$MODE" = netns ] && token=$(cat "$RUN/api_token")
+	[ -n "$token" ] && auth=(-H "Authorization: Bearer $token")
 	curl -s -m 5 "${auth[@]}" "$@"
 }
 
@@ -227,7 +234,7 @@ post_subscriber() { # imsi tel k op amf -> prints created|present, dies otherwis
 		  \"impus\": [\"sip:$1@$REALM\", \"tel:$2\"],
 		  \"auth\": {\"k\": \"$3\", \"op\": \"$4\", \"amf\": \"$5\",
 		           \"sqn\": \"000000000000\", \"password\": \"secret\"}}" \
-		"http://$HSS_ADDR:$HSS_REST_PORT/api/v1/subscribers") || code=000
+		"$(hss_url)/api/v1/subscribers") || code=000
 	case $code in
 	201) echo created ;;
 	409) echo present ;;
@@ -383,10 +390,17 @@ cmd_logs() {
 	if [ -t 1 ]; then exec tail -n 50 -F "${files[@]}"; else exec tail -n 50 "${files[@]}"; fi
 }
 
+cmd_provision() {
+	set_topology "$(saved_mode)"
+	mkdir -p "$RUN"
+	provision
+}
+
 case "${1:-}" in
 up) shift; cmd_up "$@" ;;
+provision) cmd_provision ;;
 down) cmd_down ;;
 status) cmd_status ;;
 logs) shift; cmd_logs "$@" ;;
-*) echo "usage: $0 up [--netns] | down | status | logs [hss|scscf|icscf|pcscf]" >&2; exit 2 ;;
+*) echo "usage: $0 up [--netns] | down | status | logs [hss|scscf|icscf|pcscf] | provision" >&2; exit 2 ;;
 esac
