@@ -36,7 +36,6 @@ static int has_option_tag(const sip_msg_t *m, sip_hdr_id_t id, const char *tag)
 
 int pcscf_reg_prepare(sip_msg_t *m, const pcscf_reg_opts_t *o)
 {
-	char icid[33];
 	pcscf_strip_untrusted(m);
 	if (pcscf_strip_sec_agree(m) < 0)
 		return IMS_ENOMEM;
@@ -59,6 +58,12 @@ int pcscf_reg_prepare(sip_msg_t *m, const pcscf_reg_opts_t *o)
 			     SIP_POS_BOTTOM))
 		return IMS_ENOMEM;
 	/* TS 24.229 §5.2.2.1 / RFC 7315 §4.6: a fresh icid for this REGISTER. */
+	return pcscf_add_charging_vector(m, o);
+}
+
+int pcscf_add_charging_vector(sip_msg_t *m, const pcscf_reg_opts_t *o)
+{
+	char icid[33];
 	if (pcscf_icid_new(icid) != 0)
 		return IMS_EIO;
 	sip_hdr_t *h;

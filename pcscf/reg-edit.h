@@ -22,6 +22,11 @@ typedef struct pcscf_reg_opts {
  * P-Charging-Vector (TS 24.229 §7.2A.5, RFC 7315 §5.6). Returns 0 or IMS_EIO. */
 int pcscf_icid_new(char out[33]);
 
+/* Adds P-Charging-Vector with a fresh icid-value, icid-generated-at and
+ * orig-ioi (TS 24.229 §5.2.6.3.1 for initial requests, §5.2.2.1 for
+ * REGISTER; RFC 7315 §4.6). Returns 0, IMS_ENOMEM, IMS_EIO. */
+int pcscf_add_charging_vector(sip_msg_t *m, const pcscf_reg_opts_t *o);
+
 /* Prepares a REGISTER from a UE for the home network (TS 24.229 §5.2.2.1):
  * removes the headers a UE may not set (pcscf_strip_untrusted) and the
  * security-agreement ones (pcscf_strip_sec_agree), inserts

@@ -7,6 +7,7 @@
 
 #include "context.h"
 #include "route-edit.h"
+#include "reg-edit.h"
 #include "regevent-parse.h"
 #include "base/ims_err.h"
 #include "log/ims_log.h"
@@ -45,7 +46,8 @@ static void from_ue(pcscf_ctx_t *c, sip_proxy_ctx_t *pctx, const pcscf_reg_t *re
 			return;
 		}
 		if (pcscf_assert_identity(m, reg, &asserted) != 0 ||
-		    pcscf_push_service_route(m, reg) != 0) {
+		    pcscf_push_service_route(m, reg) != 0 ||
+		    pcscf_add_charging_vector(m, &c->reg_opts) != 0) {
 			reply(pctx, 500, "Server Internal Error");
 			return;
 		}
@@ -62,7 +64,6 @@ static void from_ue(pcscf_ctx_t *c, sip_proxy_ctx_t *pctx, const pcscf_reg_t *re
 	count("orig");
 	if (sip_proxy_forward(pctx, NULL, NULL) != 0)
 		reply(pctx, 500, "Server Internal Error");
-	(void)c;
 }
 
 /* To a registered UE (TS 24.229 §5.2.7 / RFC 3327): to the flow its
