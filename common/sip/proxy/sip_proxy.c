@@ -1470,10 +1470,12 @@ static void process(px_worker_t *w, const char *buf, size_t len, const sip_tp_pe
 			h->msg = msg;
 			h->arena = *arena;
 			h->peer = *peer;
-			if (sip_tp_post(p->tp, owner, handoff_run, h) == 0)
+			if (sip_tp_post(p->tp, owner, handoff_run, h) == 0) {
 				*arena = NULL;
-			else
+				stat_inc(&p->st.handoffs);
+			} else {
 				free(h);
+			}
 			return;
 		}
 	}
@@ -1865,6 +1867,7 @@ void sip_proxy_get_stats(sip_proxy_t *p, sip_proxy_stats_t *out)
 	out->dropped = __atomic_load_n(&p->st.dropped, __ATOMIC_RELAXED);
 	out->stateless_replies = __atomic_load_n(&p->st.stateless_replies, __ATOMIC_RELAXED);
 	out->contexts = __atomic_load_n(&p->st.contexts, __ATOMIC_RELAXED);
+	out->handoffs = __atomic_load_n(&p->st.handoffs, __ATOMIC_RELAXED);
 }
 
 int sip_proxy_test_inject(sip_proxy_t *p, const char *buf, size_t len, const sip_tp_peer_t *src)
