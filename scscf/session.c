@@ -17,6 +17,7 @@
 #include "base/ims_err.h"
 #include "ifc-eval.h"
 #include "log/ims_log.h"
+#include "metrics/ims_metrics.h"
 #include "profile.h"
 #include "reg-store.h"
 #include "session-odi.h"
@@ -48,6 +49,13 @@ typedef struct sess {
 	char token[SCSCF_ODI_TOKEN_LEN + 1];
 	ims_str_t orig_ruri;          /* Request-URI when the chain began */
 } sess_t;
+
+/* /metrics: scscf_session_requests_total{arrival}, scscf_as_requests_total
+ * {session_case}, scscf_as_failures_total{default_handling}. */
+static void count(const char *name, const char *help, const char *label, const char *value)
+{
+	ims_counter_inc(ims_metrics_counter(name, help, label, value));
+}
 
 static void sess_free(void *data)
 {
@@ -263,6 +271,8 @@ static int run_chain(sess_t *s, sip_proxy_ctx_t *pctx, int later)
 		LOG_INFO("scscf", "session.to_as impu=%.*s case=%s priority=%d as=%.*s odi=%s call_id=%.*s",
 			 IMS_STR_FMT(s->served_user), scscf_session_case_name(s->sc), f->priority,
 			 IMS_STR_FMT(f->as.server_name), s->token, IMS_STR_FMT(m->call_id));
+		count("scscf_as_requests_total", "Requests sent to application servers", "session_case",
+		      scscf_session_case_name(s->sc));
 		rc = send_branch(pctx, &t, later);
 		if (f->as.has_service_info) {
 			int r2 = sip_msg_set_body(m, old_ct, old_body);
@@ -374,6 +384,10 @@ int scscf_session_on_request(scscf_ctx_t *ctx, sip_proxy_ctx_t *pctx, sip_msg_t 
 	if (c.own_route && !sip_proxy_ctx_removed_route_parsed(pctx))
 		sip_msg_remove_first_value(m, SIP_HDR_ROUTE);
 
+	static const char *const arrival_names[] = { "terminating", "originating", "from_as",
+						      "in_dialog" };
+	count("scscf_session_requests_total", "Session requests by how they arrived", "arrival",
+	      arrival_names[c.arrival]);
 	if (c.arrival == SCSCF_ARRIVAL_IN_DIALOG) {
 		/* RFC 3261 §16.12: a mid-dialog request follows its Route set. */
 		rc = sip_proxy_forward(pctx, NULL, NULL);
@@ -422,6 +436,8 @@ static int on_response(scscf_ctx_t *ctx, sip_proxy_ctx_t *pctx, sip_proxy_branch
 		   IMS_STR_FMT(f->as.server_name), rsp->status,
 		   o == SCSCF_AS_CONTINUE ? "SESSION_CONTINUED" : "SESSION_TERMINATED",
 		   IMS_STR_FMT(sip_proxy_ctx_msg(pctx)->call_id));
+	count("scscf_as_failures_total", "AS legs handled by DefaultHandling", "default_handling",
+	      o == SCSCF_AS_CONTINUE ? "SESSION_CONTINUED" : "SESSION_TERMINATED");
 	if (o == SCSCF_AS_TERMINATE)
 		return SIP_PROXY_CONTINUE; /* the failure goes to the caller */
 	/* SESSION_CONTINUED: as if the AS had returned the request unchanged. */

@@ -226,9 +226,15 @@ fi
 grep -q "session.as_failed as=sip:127.0.0.1:$ASDEAD2;transport=tcp status=[0-9]* default_handling=SESSION_TERMINATED" scscf.log \
   && ok "S-CSCF logged SESSION_TERMINATED" || fail "no SESSION_TERMINATED in the log"
 
-# 3b. an AS that never answers (nothing on its UDP port): after the
-# transaction timeout (Timer F, 64*T1 = 32 s) SESSION_CONTINUED sends the
-# MESSAGE on to the I-CSCF, which answers 200.
+# 3b. an AS that never answers (a UDP socket that reads and drops): after
+# the transaction timeout (Timer F, 64*T1 = 32 s) SESSION_CONTINUED sends
+# the MESSAGE on to the I-CSCF, which answers 200.
+python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+while True:
+    s.recv(65535)' $ASSILENT &
+PIDS+=($!)
 timeout 60 sipp -sf "$SC_DIR/scscf_ifc_msg_uas.xml" -i 127.0.0.1 -p $ICSCF -m 1 -nostdin -trace_err \
   -timeout 50 -timeout_error >silent_uas.out 2>&1 &
 SUAS=$!
@@ -293,6 +299,13 @@ else
 fi
 grep -q "session.from_as impu=sip:$B@$REALM case=ORIGINATING_CDIV next_ifc=0 retargeted=1" scscf.log \
   && ok "S-CSCF switched to ORIGINATING_CDIV for B after the retarget" || fail "no ORIGINATING_CDIV in the log"
+
+# /metrics counts the AS legs and the default handling decisions
+curl -s -m 2 "http://127.0.0.1:$MS/metrics" >metrics.txt
+grep -Eq '^scscf_as_failures_total\{default_handling="SESSION_CONTINUED"\} [2-9]' metrics.txt \
+  && grep -Eq '^scscf_as_requests_total\{session_case="ORIGINATING_CDIV"\} 1' metrics.txt \
+  && ok "/metrics: AS requests and default handling counted" \
+  || { fail "/metrics counters"; grep -E "scscf_(as|session)" metrics.txt; }
 
 # the daemon is still alive and answering
 kill -0 $SPID 2>/dev/null && curl -s -m 2 -f -o /dev/null "http://127.0.0.1:$MS/healthz" \
