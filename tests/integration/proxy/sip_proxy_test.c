@@ -105,11 +105,13 @@ int main(int argc, char **argv)
 	sip_tp_stats_t ts;
 	sip_tp_get_stats(sip_proxy_tp(p), &ts);
 	printf("rx_requests=%llu rx_responses=%llu tx_requests=%llu tx_responses=%llu "
-	       "dropped=%llu stateless=%llu contexts=%llu tcp_open=%llu garbage=%llu\n",
+	       "dropped=%llu stateless=%llu contexts=%llu handoffs=%llu tcp_open=%llu "
+	       "garbage=%llu\n",
 	       (unsigned long long)st.rx_requests, (unsigned long long)st.rx_responses,
 	       (unsigned long long)st.tx_requests, (unsigned long long)st.tx_responses,
 	       (unsigned long long)st.dropped, (unsigned long long)st.stateless_replies,
-	       (unsigned long long)st.contexts, (unsigned long long)ts.conns_open,
+	       (unsigned long long)st.contexts, (unsigned long long)st.handoffs,
+	       (unsigned long long)ts.conns_open,
 	       (unsigned long long)ts.rx_garbage);
 	fflush(stdout);
 	sip_proxy_destroy(p);
