@@ -253,8 +253,9 @@ int scscf_start(void *arg, char *err, size_t errlen)
 		return rc;
 	}
 	if ((rc = scscf_auth_table_create(c->nonce_ttl, &ctx->auth)) != 0 ||
-	    (rc = scscf_regevent_create(&ctx->regevent)) != 0) {
-		snprintf(err, errlen, "out of memory");
+	    (rc = scscf_regevent_create(c->db_path, &ctx->regevent)) != 0) {
+		snprintf(err, errlen, "db.path: cannot keep reg-event subscriptions in %s (%s)",
+			 c->db_path, ims_strerror(rc));
 		return rc;
 	}
 

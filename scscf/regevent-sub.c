@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "base/ims_err.h"
 #include "log/ims_log.h"
 #include "regevent.h"
@@ -34,6 +36,7 @@ struct scscf_regevent {
 	pthread_mutex_t mu;
 	sub_t *subs;
 	size_t count;
+	sqlite3 *db; /* NULL: memory only */
 };
 
 /* Handed from on_subscribe to on_final through the proxy context. */
@@ -84,12 +87,154 @@ static char *vdup(ims_str_t v)
 	return strndup(v.s ? v.s : "", v.len);
 }
 
-int scscf_regevent_create(scscf_regevent_t **out)
+/* ---- write-through (caller holds re->mu) ------------------------------ */
+
+static void db_put(scscf_regevent_t *re, const sub_t *s)
+{
+	sqlite3_stmt *st = NULL;
+	char routes[4096] = "";
+	size_t off = 0;
+	if (!re->db)
+		return;
+	for (size_t i = 0; i < s->n_route; i++) {
+		int n = snprintf(routes + off, sizeof(routes) - off, "%s\n", s->route[i]);
+		if (n < 0 || (size_t)n >= sizeof(routes) - off)
+			break;
+		off += (size_t)n;
+	}
+	if (sqlite3_prepare_v2(re->db,
+			       "INSERT OR REPLACE INTO regsub(call_id,local_tag,remote_tag,impu,"
+			       "local_uri,remote_uri,target,routes,cseq,version,expires)"
+			       " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
+			       -1, &st, NULL) != SQLITE_OK) {
+		LOG_ERROR("scscf", "regsub.save_failed err=\"%s\"", sqlite3_errmsg(re->db));
+		return;
+	}
+	sqlite3_bind_text(st, 1, s->call_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, s->local_tag, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, s->remote_tag, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, s->impu, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, s->local_uri, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, s->remote_uri, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, s->target, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, routes, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, s->cseq);
+	sqlite3_bind_int64(st, 10, s->version);
+	sqlite3_bind_int64(st, 11, s->expires);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		LOG_ERROR("scscf", "regsub.save_failed err=\"%s\"", sqlite3_errmsg(re->db));
+	sqlite3_finalize(st);
+}
+
+static void db_del(scscf_regevent_t *re, const char *call_id, const char *local_tag)
+{
+	sqlite3_stmt *st = NULL;
+	if (!re->db)
+		return;
+	if (sqlite3_prepare_v2(re->db, "DELETE FROM regsub WHERE call_id=?1 AND local_tag=?2", -1,
+			       &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, call_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, local_tag, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		LOG_ERROR("scscf", "regsub.delete_failed err=\"%s\"", sqlite3_errmsg(re->db));
+	sqlite3_finalize(st);
+}
+
+static char *col(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return strdup(t ? (const char *)t : "");
+}
+
+static int db_load(scscf_regevent_t *re)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0;
+	if (sqlite3_prepare_v2(re->db,
+			       "SELECT call_id,local_tag,remote_tag,impu,local_uri,remote_uri,target,"
+			       "routes,cseq,version,expires FROM regsub",
+			       -1, &st, NULL) != SQLITE_OK)
+		return IMS_EDB;
+	while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		sub_t *s = calloc(1, sizeof(*s));
+		char *routes, *p;
+		if (!s) {
+			rc = IMS_ENOMEM;
+			break;
+		}
+		s->call_id = col(st, 0);
+		s->local_tag = col(st, 1);
+		s->remote_tag = col(st, 2);
+		s->impu = col(st, 3);
+		s->local_uri = col(st, 4);
+		s->remote_uri = col(st, 5);
+		s->target = col(st, 6);
+		routes = col(st, 7);
+		s->cseq = (uint32_t)sqlite3_column_int64(st, 8);
+		s->version = (uint32_t)sqlite3_column_int64(st, 9);
+		s->expires = sqlite3_column_int64(st, 10);
+		for (p = routes; p && *p && s->n_route < MAX_ROUTES;) {
+			char *e = strchr(p, '\n');
+			if (!e)
+				break;
+			s->route[s->n_route++] = strndup(p, (size_t)(e - p));
+			p = e + 1;
+		}
+		free(routes);
+		if (!s->call_id || !s->local_tag || !s->remote_tag || !s->impu || !s->local_uri ||
+		    !s->remote_uri || !s->target) {
+			sub_free(s);
+			rc = IMS_ENOMEM;
+			break;
+		}
+		s->next = re->subs;
+		re->subs = s;
+		re->count++;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int scscf_regevent_create(const char *db_path, scscf_regevent_t **out)
 {
 	scscf_regevent_t *re = calloc(1, sizeof(*re));
+	int rc = 0;
 	if (!re)
 		return IMS_ENOMEM;
 	pthread_mutex_init(&re->mu, NULL);
+	if (db_path && *db_path && strcmp(db_path, ":memory:") != 0) {
+		char *msg = NULL;
+		if (sqlite3_open_v2(db_path, &re->db,
+				    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+				    NULL) != SQLITE_OK) {
+			LOG_ERROR("scscf", "regsub.open_failed path=%s", db_path);
+			rc = IMS_EDB;
+		} else {
+			sqlite3_busy_timeout(re->db, 2000);
+			if (sqlite3_exec(re->db,
+					 "CREATE TABLE IF NOT EXISTS regsub("
+					 " call_id TEXT NOT NULL, local_tag TEXT NOT NULL,"
+					 " remote_tag TEXT NOT NULL, impu TEXT NOT NULL,"
+					 " local_uri TEXT NOT NULL, remote_uri TEXT NOT NULL,"
+					 " target TEXT NOT NULL, routes TEXT, cseq INTEGER,"
+					 " version INTEGER, expires INTEGER,"
+					 " PRIMARY KEY(call_id, local_tag))",
+					 NULL, NULL, &msg) != SQLITE_OK) {
+				LOG_ERROR("scscf", "regsub.schema_failed err=\"%s\"", msg ? msg : "?");
+				sqlite3_free(msg);
+				rc = IMS_EDB;
+			} else {
+				rc = db_load(re);
+			}
+		}
+	}
+	if (rc != 0) {
+		scscf_regevent_destroy(re);
+		return rc;
+	}
+	if (re->count)
+		LOG_INFO("scscf", "regsub.loaded subscriptions=%zu", re->count);
 	*out = re;
 	return 0;
 }
@@ -103,6 +248,8 @@ void scscf_regevent_destroy(scscf_regevent_t *re)
 		n = s->next;
 		sub_free(s);
 	}
+	if (re->db)
+		sqlite3_close(re->db);
 	pthread_mutex_destroy(&re->mu);
 	free(re);
 }
@@ -162,6 +309,7 @@ static void remove_sub(scscf_regevent_t *re, const char *call_id, const char *lo
 		sub_t *s = *pp;
 		if (!strcmp(s->call_id, call_id) && !strcmp(s->local_tag, local_tag)) {
 			*pp = s->next;
+			db_del(re, s->call_id, s->local_tag);
 			sub_free(s);
 			re->count--;
 			break;
@@ -312,6 +460,8 @@ static void notify_full(scscf_ctx_t *ctx, const char *call_id, const char *local
 				     now, &xml, &xlen) == 0) {
 		s->version++;
 		j = notify_build(ctx, s, now, reason, xml, xlen);
+		if (!reason)
+			db_put(re, s); /* CSeq and version move on */
 	}
 	pthread_mutex_unlock(&re->mu);
 	scscf_reg_view_release(&v);
@@ -368,9 +518,11 @@ void scscf_regevent_notify(scscf_ctx_t *ctx, const scscf_reg_change_t *chg, int6
 		}
 		if (reason) {
 			*pp = s->next;
+			db_del(re, s->call_id, s->local_tag);
 			sub_free(s);
 			re->count--;
 		} else {
+			db_put(re, s);
 			pp = &s->next;
 		}
 	}
@@ -497,8 +649,10 @@ void scscf_regevent_on_subscribe(scscf_ctx_t *ctx, sip_proxy_ctx_t *pctx)
 			    ims_str_eq_c(m->to_tag, s->local_tag) &&
 			    ims_str_eq_c(m->from_tag, s->remote_tag))
 				break;
-		if (s && exp)
+		if (s && exp) {
 			s->expires = now + exp;
+			db_put(ctx->regevent, s);
+		}
 		pthread_mutex_unlock(&ctx->regevent->mu);
 		if (!s) {
 			job_free(j);
@@ -644,6 +798,7 @@ void scscf_regevent_on_final(scscf_ctx_t *ctx, sip_proxy_ctx_t *pctx, sip_msg_t 
 		s->next = ctx->regevent->subs;
 		ctx->regevent->subs = s;
 		ctx->regevent->count++;
+		db_put(ctx->regevent, s);
 		pthread_mutex_unlock(&ctx->regevent->mu);
 		LOG_INFO("scscf", "regevent.subscribed aor=%s call_id=%s", s->impu, cid);
 		if (cid && tag)

@@ -3,9 +3,9 @@
  * creates, and NOTIFYs with application/reginfo+xml (full state first,
  * version 0, then partial state on every change, version + 1).
  *
- * Subscriptions are kept in memory (not persisted: after a restart the
- * subscribers refresh or re-subscribe). Thread-safe: one mutex; NOTIFYs
- * go out on the calling worker (or worker 0 when called from elsewhere). */
+ * Subscriptions are kept in memory and, when a database is given, written
+ * through to SQLite. Thread-safe: one mutex; NOTIFYs go out on the calling
+ * worker (or worker 0 when called from elsewhere). */
 #ifndef SCSCF_REGEVENT_H
 #define SCSCF_REGEVENT_H
 
@@ -18,8 +18,13 @@
 
 typedef struct scscf_regevent scscf_regevent_t;
 
-/* Returns 0 and *out or IMS_ENOMEM. */
-int scscf_regevent_create(scscf_regevent_t **out /* out */);
+/* Creates the subscription table. With db_path (the registrar's SQLite
+ * file is fine: WAL mode, own connection) every subscription is written
+ * through to table `regsub` and the ones stored are loaded again, so a
+ * restarted S-CSCF keeps NOTIFYing its subscribers (same dialog, CSeq and
+ * version going on). db_path NULL or ":memory:" keeps them in memory only.
+ * Returns 0 and *out, IMS_EDB (logged), IMS_ENOMEM. */
+int scscf_regevent_create(const char *db_path, scscf_regevent_t **out /* out */);
 /* Frees every subscription (no NOTIFY). NULL is fine. */
 void scscf_regevent_destroy(scscf_regevent_t *re);
 

@@ -238,9 +238,15 @@ for _ in $(seq 1 100); do
 done
 [ $subscribed = 1 ] || fail "second reg-event subscription not seen"
 sleep 0.5
+# the subscription is kept across a restart of the S-CSCF (SQLite)
+stop_pid "$SCSCF_PID"
+start_scscf
+wait_ready && ok "ims-scscf restarted with a live reg-event subscription" || fail "restart not ready"
+grep -q 'regsub.loaded subscriptions=1' scscf.log && ok "subscription reloaded" \
+  || fail "subscription not reloaded: $(grep regsub scscf.log | tail -1)"
 code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -X DELETE "$API/$IMSI1@$REALM")
 [ "$code" = 204 ] && ok "REST DELETE 204" || fail "REST DELETE: $code"
-if wait "$SUB_PID"; then ok "RTR: bindings removed, NOTIFY terminated (rejected) reached the UE"
+if wait "$SUB_PID"; then ok "RTR: bindings removed, NOTIFY terminated (rejected, version 1) reached the UE across the restart"
 else fail "no NOTIFY after RTR"; tail -30 "$WORK"/scscf_reg_sub_rtr.*.err; fi
 grep -q 'cx.rtr impi='"$IMSI1" scscf.log && ok "RTR answered" || fail "no RTR at the S-CSCF"
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "auth-nonce.h"
@@ -190,7 +191,7 @@ static int setup(void **state)
 	H.ctx.cx = &H.cx;
 	assert_int_equal(scscf_reg_store_open(":memory:", profile_free_cb, &H.ctx.store), 0);
 	assert_int_equal(scscf_auth_table_create(30, &H.ctx.auth), 0);
-	assert_int_equal(scscf_regevent_create(&H.ctx.regevent), 0);
+	assert_int_equal(scscf_regevent_create(NULL, &H.ctx.regevent), 0);
 
 	assert_int_equal(sip_tp_listen_parse("10.0.0.1:6060:udp", &ls), 0);
 	static const char *const aliases[] = { "scscf." REALM, NULL };
@@ -552,6 +553,54 @@ static void test_reg_event_subscription_expires(void **state)
 			 SCSCF_REG_NOT_REGISTERED);
 }
 
+/* Subscriptions written through to SQLite come back after a restart and
+ * the dialog goes on (CSeq and version continue). */
+static void test_reg_event_subscription_survives_restart(void **state)
+{
+	(void)state;
+	char auth[1024], path[] = "/tmp/test_scscf_regsub_XXXXXX", side[64];
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	scscf_regevent_destroy(H.ctx.regevent);
+	assert_int_equal(scscf_regevent_create(path, &H.ctx.regevent), 0);
+	load_user_data();
+	assert_int_equal(reg(NULL, CONTACT, "call-9"), 401);
+	ue_auth(auth, sizeof(auth), "00000001", 0);
+	assert_int_equal(reg(auth, CONTACT, "call-9"), 200);
+	H.n_notify = 0;
+	assert_int_equal(subscribe("sip:pcscf." REALM, "600", NULL, 1), 200);
+	assert_int_equal(H.n_notify, 1);
+	assert_non_null(strstr(H.notify, "CSeq: 1 NOTIFY"));
+
+	/* "restart": a new table from the same file */
+	scscf_regevent_destroy(H.ctx.regevent);
+	H.ctx.regevent = NULL;
+	assert_int_equal(scscf_regevent_create(path, &H.ctx.regevent), 0);
+	assert_int_equal(scscf_regevent_count(&H.ctx), 1);
+
+	assert_int_equal(reg(NULL, "Contact: *\r\nExpires: 0", "call-9"), 401);
+	ue_auth(auth, sizeof(auth), "00000001", 0);
+	assert_int_equal(reg(auth, "Contact: *\r\nExpires: 0", "call-9"), 200);
+	for (int i = 0; i < 5; i++)
+		sip_proxy_test_run(H.p);
+	assert_int_equal(H.n_notify, 2);
+	assert_non_null(strstr(H.notify, "CSeq: 2 NOTIFY"));
+	assert_non_null(strstr(H.notify, "version=\"1\" state=\"partial\""));
+	assert_non_null(strstr(H.notify, "Call-ID: sub-1"));
+	assert_non_null(strstr(H.notify, ";tag=p1"));
+	/* ended, and gone from the file as well */
+	scscf_regevent_destroy(H.ctx.regevent);
+	H.ctx.regevent = NULL;
+	assert_int_equal(scscf_regevent_create(path, &H.ctx.regevent), 0);
+	assert_int_equal(scscf_regevent_count(&H.ctx), 0);
+	unlink(path);
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	unlink(side);
+}
+
 /* TS 24.229 §5.4.1.2.1: a re-registration the P-CSCF marks integrity
  * protected needs no new challenge; an initial one does. */
 static void test_integrity_protected_reregistration(void **state)
@@ -604,6 +653,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reg_event_from_pcscf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reg_event_subscription_expires, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_integrity_protected_reregistration, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reg_event_subscription_survives_restart, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_other_requests_without_session_side, setup,
 						teardown),
 	};
