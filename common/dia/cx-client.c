@@ -28,8 +28,32 @@ typedef struct pending {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int done;
+	int abandoned;        /* the waiter gave up: the callback frees p */
+	unsigned timeout_ms;
 	struct timespec sent; /* CLOCK_MONOTONIC */
 } pending_t;
+
+static void pending_free(pending_t *p)
+{
+	if (p->sync) {
+		pthread_cond_destroy(&p->cv);
+		pthread_mutex_destroy(&p->mu);
+	}
+	free(p);
+}
+
+/* Blocking mode: takes the lock for the callback. Returns 0 when the
+ * waiter is still there (lock held), 1 when it gave up (p freed). */
+static int sync_enter(pending_t *p)
+{
+	pthread_mutex_lock(&p->mu);
+	if (!p->abandoned)
+		return 0;
+	pthread_mutex_unlock(&p->mu);
+	LOG_WARN("dia", "answer.after_giving_up cmd=%s", cx_cmd_name(p->cmd, 1));
+	pending_free(p);
+	return 1;
+}
 
 /* cx_requests_sent_total{cmd, outcome} and the answer latency */
 static void count(const pending_t *p, const cx_answer_t *ans)
@@ -56,25 +80,29 @@ static void count(const pending_t *p, const cx_answer_t *ans)
 	}
 }
 
+/* Delivers the outcome. Blocking mode: called with p->mu held (see
+ * sync_enter); the waiter frees p. */
 static void finish(pending_t *p, const cx_answer_t *ans)
 {
 	count(p, ans);
 	if (p->sync) {
-		pthread_mutex_lock(&p->mu);
-		if (ans != p->out)
-			*p->out = *ans;
 		p->done = 1;
 		pthread_cond_signal(&p->cv);
 		pthread_mutex_unlock(&p->mu);
-		return; /* the waiter frees p */
+		return;
 	}
 	p->cb(p->arg, ans);
-	free(p);
+	pending_free(p);
 }
 
 static void on_answer(void *data, struct msg **msg)
 {
 	pending_t *p = data;
+	if (p->sync && sync_enter(p)) {
+		fd_msg_free(*msg);
+		*msg = NULL;
+		return;
+	}
 	ims_arena_t *tmp = NULL;
 	ims_arena_t *a = p->sync ? p->arena : (tmp = ims_arena_create(2048));
 	cx_answer_t local, *ans = p->sync ? p->out : &local;
@@ -99,6 +127,8 @@ static void on_answer(void *data, struct msg **msg)
 static void on_expire(void *data, DiamId_t sentto, size_t len, struct msg **req)
 {
 	pending_t *p = data;
+	if (p->sync && sync_enter(p))
+		return;
 	cx_answer_t local, *ans = p->sync ? p->out : &local;
 	memset(ans, 0, sizeof *ans);
 	ans->cmd = p->cmd;
@@ -117,6 +147,7 @@ static int send_msg(struct msg **pm, unsigned timeout_ms, pending_t *p)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &p->sent);
 	unsigned ms = timeout_ms ? timeout_ms : cx_core_timeout_ms();
+	p->timeout_ms = ms;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += ms / 1000;
 	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
@@ -224,16 +255,36 @@ static int call(const cx_req_t *req, struct msg **m, unsigned timeout_ms, ims_ar
 		p->cmd = fd_msg_hdr(*m, &mh) == 0 ? mh->msg_code : 0;
 		ret = send_msg(m, timeout_ms, p);
 	}
-	if (ret == 0) {
-		pthread_mutex_lock(&p->mu);
-		while (!p->done)
-			pthread_cond_wait(&p->cv, &p->mu);
-		pthread_mutex_unlock(&p->mu);
+	if (ret) {
+		pending_free(p);
+		return ret;
 	}
-	pthread_cond_destroy(&p->cv);
-	pthread_mutex_destroy(&p->mu);
-	free(p);
-	return ret;
+	/* freeDiameter calls on_answer or on_expire; should neither come
+	 * (a core shutting down), give up a little after the timeout and
+	 * leave p to a late callback */
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += p->timeout_ms / 1000 + 5;
+	deadline.tv_nsec += (long)(p->timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&p->mu);
+	while (!p->done) {
+		if (pthread_cond_timedwait(&p->cv, &p->mu, &deadline) == ETIMEDOUT && !p->done) {
+			p->abandoned = 1;
+			memset(ans, 0, sizeof *ans);
+			ans->cmd = p->cmd;
+			ans->status = CX_ANS_TIMEOUT;
+			LOG_ERROR("dia", "request.no_outcome cmd=%s", cx_cmd_name(p->cmd, 1));
+			pthread_mutex_unlock(&p->mu);
+			return 0;
+		}
+	}
+	pthread_mutex_unlock(&p->mu);
+	pending_free(p);
+	return 0;
 }
 
 int cx_client_call(const cx_req_t *req, unsigned timeout_ms, ims_arena_t *arena, cx_answer_t *ans)

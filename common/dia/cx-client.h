@@ -35,8 +35,10 @@ int cx_client_send_ppr(const cx_req_t *req, cx_answer_cb_t cb, void *arg);
  * sends req and waits for the outcome, decoding the answer into *ans with
  * its strings in `arena` (caller-owned; not touched by anyone else during
  * the call). Returns 0 when ans->status was set (look at it and at the
- * codes), or the errors of cx_client_send. Never call it from a
- * freeDiameter callback (it would wait for its own thread). */
+ * codes), or the errors of cx_client_send. Should freeDiameter report
+ * nothing at all (a core shutting down), it gives up 5 s after the timeout
+ * with CX_ANS_TIMEOUT. Never call it from a freeDiameter callback (it
+ * would wait for its own thread). */
 int cx_client_call(const cx_req_t *req, unsigned timeout_ms, ims_arena_t *arena,
 		   cx_answer_t *ans /* out */);
 
