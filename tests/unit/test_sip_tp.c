@@ -360,6 +360,38 @@ static void test_tp_ipv6_udp_and_tcp(void **state)
 	sip_tp_destroy(tp6);
 }
 
+static void test_tp_tcp_connection_bound_and_idle_timeout(void **state)
+{
+	(void)state;
+	sip_tp_listen_t ls;
+	assert_int_equal(sip_tp_listen_parse("127.0.0.1:15103:tcp", &ls), 0);
+	sip_tp_cfg_t cfg = { .listen = &ls, .nlisten = 1, .workers = 1, .max_conns = 1,
+			     .tcp_idle_s = 1 };
+	sip_tp_t *tp;
+	char err[128];
+	assert_int_equal(sip_tp_create(&cfg, on_rx, on_err, NULL, &tp, err, sizeof(err)), 0);
+	assert_int_equal(sip_tp_start(tp), 0);
+	int a = tcp_client(15103);
+	assert_int_equal(write(a, msg1, sizeof(msg1) - 1), (ssize_t)sizeof(msg1) - 1);
+	assert_true(wait_for(&S.nrx, 1));
+	/* the bound is reached: a second connection is closed at once */
+	int b = tcp_client(15103);
+	char buf[64];
+	assert_int_equal(read_timeout(b, buf, sizeof(buf)), 0);
+	/* the first one is closed after 1 s without traffic */
+	struct pollfd p = { a, POLLIN, 0 };
+	assert_int_equal(poll(&p, 1, 3000), 1);
+	assert_int_equal(read(a, buf, sizeof(buf)), 0);
+	sip_tp_stats_t st;
+	sip_tp_get_stats(tp, &st);
+	assert_int_equal(st.conns_open, 0);
+	assert_int_equal(st.conns_closed, 1);
+	close(a);
+	close(b);
+	sip_tp_stop(tp);
+	sip_tp_destroy(tp);
+}
+
 /* ---- pure helpers -------------------------------------------------------- */
 
 static void test_tp_listen_parse_table(void **state)
@@ -483,6 +515,7 @@ int main(void)
 		T_(test_tp_udp_icmp_unreachable_is_reported),
 		T_(test_tp_post_runs_on_the_given_worker),
 		T_(test_tp_ipv6_udp_and_tcp),
+		T_(test_tp_tcp_connection_bound_and_idle_timeout),
 		cmocka_unit_test(test_tp_listen_parse_table),
 		cmocka_unit_test(test_tp_via_received_and_rport),
 		cmocka_unit_test(test_tp_ipv6_addresses),
