@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/ims_err.h"
 #include "ifc-eval.h"
@@ -189,6 +190,15 @@ static int route_onward(sess_t *s, sip_proxy_ctx_t *pctx, int later)
 	sip_msg_t *m = sip_proxy_ctx_msg(pctx);
 	sip_proxy_target_t t = { 0 };
 	scscf_target_t kind = scscf_session_target(m->ruri, ss->realm, ss->home_tel_prefixes);
+	/* A tel: outside the configured prefixes is still home when this
+	 * S-CSCF serves it (an identity of a stored registration). */
+	if (kind == SCSCF_TARGET_FOREIGN && m->ruri.len > 4 && !strncasecmp(m->ruri.s, "tel:", 4)) {
+		ims_str_t aor;
+		const sip_uri_t *u = sip_msg_ruri(m);
+		if (u && sip_uri_aor(u, sip_proxy_ctx_arena(pctx), &aor) == 0 &&
+		    scscf_reg_store_state(s->ctx->store, aor, scscf_now()) != SCSCF_REG_NOT_REGISTERED)
+			kind = SCSCF_TARGET_HOME;
+	}
 	switch (kind) {
 	case SCSCF_TARGET_INVALID:
 		return reply(pctx, 416, "Unsupported URI Scheme");

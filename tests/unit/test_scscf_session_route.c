@@ -78,6 +78,7 @@ static const char bob_xml[] =
 	"<IMSSubscription><PrivateID>bob@ims.example</PrivateID><ServiceProfile>"
 	"<PublicIdentity><Identity>" BOB "</Identity></PublicIdentity>"
 	"<PublicIdentity><BarringIndication>1</BarringIndication><Identity>sip:bob-barred@ims.example</Identity></PublicIdentity>"
+	"<PublicIdentity><Identity>tel:+4930555</Identity></PublicIdentity>"
 	"</ServiceProfile></IMSSubscription>";
 
 static void add_registration(const char *impi, const char *impu, const char *xml,
@@ -138,7 +139,7 @@ static int setup(void **state)
 			       .path = IMS_STR("<sip:term@pcscf.ims.example:5060;lr>"),
 			       .q = -1, .expires = exp, .call_id = IMS_STR("ra"), .cseq = 1 };
 	add_registration("alice@ims.example", ALICE, alice_xml, &ab, 1, alice_ids, 2);
-	ims_str_t bob_ids[] = { IMS_STR(BOB), IMS_STR("sip:bob-barred@ims.example") };
+	ims_str_t bob_ids[] = { IMS_STR(BOB), IMS_STR("sip:bob-barred@ims.example"), IMS_STR("tel:+4930555") };
 	scscf_binding_t bb[2] = {
 		{ .uri = IMS_STR("sip:bob@192.0.2.20:5070"),
 		  .path = IMS_STR("<sip:term@192.0.2.30:5060;lr>"), .q = -1, .expires = exp,
@@ -147,7 +148,7 @@ static int setup(void **state)
 		  .received = IMS_STR("sip:192.0.2.21:5072;transport=udp"), .q = -1, .expires = exp,
 		  .call_id = IMS_STR("rb2"), .cseq = 1 },
 	};
-	add_registration("bob@ims.example", BOB, bob_xml, bb, 2, bob_ids, 2);
+	add_registration("bob@ims.example", BOB, bob_xml, bb, 2, bob_ids, 3);
 	return 0;
 }
 
@@ -345,6 +346,13 @@ static void test_originating_targets(void **state)
 	inject("192.0.2.60", 5060, request(buf, sizeof(buf), "OPTIONS", "tel:+15550000002", ORIG_ROUTE,
 					   ALICE, ALICE));
 	int home = 0;
+	for (int i = 0; i < H.n_sent; i++)
+		home |= !strcmp(H.dest[i], "192.0.2.40:4060");
+	assert_true(home);
+	/* Outside the prefixes but served here: home as well. */
+	inject("192.0.2.60", 5060, request(buf, sizeof(buf), "OPTIONS", "tel:+4930555", ORIG_ROUTE,
+					   ALICE, ALICE));
+	home = 0;
 	for (int i = 0; i < H.n_sent; i++)
 		home |= !strcmp(H.dest[i], "192.0.2.40:4060");
 	assert_true(home);
