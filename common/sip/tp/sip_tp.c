@@ -26,6 +26,7 @@
 #include <event2/listener.h>
 #include <event2/thread.h>
 
+#include "base/ims_clock.h"
 #include "base/ims_err.h"
 #include "log/ims_log.h"
 #include "sip/tp/sip_tp.h"
@@ -70,6 +71,8 @@ typedef struct tp_worker {
 	struct event *qev;
 	char *rxbuf;
 	tp_stats_t st;
+	uint64_t garbage_log_ms; /* rate limit for garbage notices */
+	uint64_t garbage_quiet;  /* notices suppressed since the last one */
 } tp_worker_t;
 
 struct sip_tp {
@@ -254,10 +257,19 @@ static void conn_read(struct bufferevent *bev, void *arg)
 			/* Garbage on a stream cannot be resynchronised: close it,
 			 * other connections are untouched. */
 			stat_add(&w->st.rx_garbage, 1);
-			char a[80];
-			LOG_NOTICE("sip.tp", "tcp.garbage conn=%llu peer=%s err=%s",
-				   (unsigned long long)c->id,
-				   sip_tp_addr_str(&c->remote, a, sizeof(a)), ims_strerror(rc));
+			/* one notice a second per worker; the counter has them all */
+			uint64_t now = ims_clock_mono_ms();
+			if (now - w->garbage_log_ms >= 1000) {
+				char a[80];
+				LOG_NOTICE("sip.tp", "tcp.garbage conn=%llu peer=%s err=%s suppressed=%llu",
+					   (unsigned long long)c->id,
+					   sip_tp_addr_str(&c->remote, a, sizeof(a)), ims_strerror(rc),
+					   (unsigned long long)w->garbage_quiet);
+				w->garbage_log_ms = now;
+				w->garbage_quiet = 0;
+			} else {
+				w->garbage_quiet++;
+			}
 			conn_close(c, "garbage");
 			return;
 		}
