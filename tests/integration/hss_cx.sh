@@ -292,7 +292,14 @@ cx uar8 uar --impi "$IMPI2" --impu "sip:001010000000002@$REALM"
 kill -0 "$HSS_PID" 2>/dev/null && expect "$WORK/uar8.out" status OK "HSS serves after the garbage" \
   || fail "ims-hss died on garbage"
 
-# 15. The HSS restarts under a connected S-CSCF: freeDiameter reconnects
+# 15. Cx counters in the HSS's /metrics
+curl -s -m 5 "http://127.0.0.1:$REST_PORT/metrics" >"$WORK/metrics.txt"
+grep -q '^cx_requests_received_total{cmd="MAR",code="2001"} [1-9]' "$WORK/metrics.txt" \
+  && ok "/metrics counts answered MARs" || fail "no MAR counter in /metrics"
+grep -q '^cx_requests_sent_total{cmd="RTR",outcome="2001"} [1-9]' "$WORK/metrics.txt" \
+  && ok "/metrics counts RTRs sent" || fail "no RTR counter in /metrics"
+
+# 16. The HSS restarts under a connected S-CSCF: freeDiameter reconnects
 #     by itself (Tc), and the RTR finds the S-CSCF through the stored name
 #     (the SAR's Origin-Host was only kept in memory)
 cat > "$WORK/sub4.json" <<JSON
@@ -325,7 +332,7 @@ wait "$SERVE_PID"; src=$?
   || fail "serve3 exit $src: $(cat "$WORK/serve3.out")"
 cat "$WORK/hss2.log" >>"$WORK/hss.log"
 
-# 16. A clean stop: SIGTERM closes the Diameter side, no leak reports
+# 17. A clean stop: SIGTERM closes the Diameter side, no leak reports
 kill -TERM "$HSS_PID"
 for _ in $(seq 1 100); do kill -0 "$HSS_PID" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$HSS_PID" 2>/dev/null; then
