@@ -563,6 +563,48 @@ static void test_proxy_fork_best_response_prefers_401(void **state)
 	finish();
 }
 
+/* A downstream response with one extra header line (e.g. a challenge). */
+static void respond_with(int i, int code, const char *to_tag, const char *hdr)
+{
+	ims_arena_t *a = ims_arena_create(8192);
+	sip_msg_t *r, *rsp;
+	assert_int_equal(sip_msg_parse(H.pkts[i].buf, H.pkts[i].len, a, &r, NULL), 0);
+	assert_int_equal(sip_msg_new_response(a, r, code, IMS_STR_NULL, ims_str_cstr(to_tag), &rsp),
+			 0);
+	assert_int_equal(sip_tsx_add_hdr_lines(rsp, ims_str_cstr(hdr)), 0);
+	ims_str_t out;
+	assert_int_equal(sip_msg_print_arena(rsp, a, &out), 0);
+	char h[64];
+	sip_tp_addr_host(&H.pkts[i].to.addr, h, sizeof(h));
+	inject_from(out.s, h, sip_tp_addr_port(&H.pkts[i].to.addr));
+	ims_arena_destroy(a);
+}
+
+static void test_proxy_fork_401s_carry_every_challenge(void **state)
+{
+	(void)state;
+	H.mode = M_FORK;
+	H.targets[0] = "sip:b1@10.0.0.2";
+	H.targets[1] = "sip:b2@10.0.0.3";
+	H.targets[2] = "sip:b3@10.0.0.4";
+	H.ntargets = 3;
+	inject_up(req("MESSAGE", "sip:bob@example.com", NULL, 70));
+	respond_with(sent_to("10.0.0.2", 5060, 0), 401, "x1",
+		     "WWW-Authenticate: Digest realm=\"one\", nonce=\"1\"\r\n");
+	respond_with(sent_to("10.0.0.3", 5060, 0), 407, "x2",
+		     "Proxy-Authenticate: Digest realm=\"two\", nonce=\"2\"\r\n");
+	respond(sent_to("10.0.0.4", 5060, 0), 486, "x3");
+	int up = last_to("192.0.2.10", 5070);
+	int code = status_of(up);
+	assert_true(code == 401 || code == 407);
+	/* RFC 3261 §16.7 step 7: both challenges, once each */
+	const char *b = H.pkts[up].buf;
+	assert_non_null(strstr(b, "realm=\"one\""));
+	assert_non_null(strstr(b, "realm=\"two\""));
+	assert_null(strstr(strstr(b, "realm=\"one\"") + 1, "realm=\"one\""));
+	finish();
+}
+
 static void test_proxy_fork_all_503_gives_500(void **state)
 {
 	(void)state;
@@ -833,6 +875,7 @@ int main(void)
 		T_(test_proxy_static_host_map),
 		T_(test_proxy_fork_best_response_prefers_401),
 		T_(test_proxy_fork_all_503_gives_500),
+		T_(test_proxy_fork_401s_carry_every_challenge),
 		T_(test_proxy_fork_6xx_cancels_others),
 		T_(test_proxy_fork_2xx_forwarded_at_once_and_others_cancelled),
 		T_(test_proxy_sequential_branch_after_absorbed_final),

@@ -111,7 +111,14 @@ struct sip_proxy_ctx {
 	sip_msg_t *best;
 	ims_arena_t *best_arena;
 	int best_code;
+	struct px_challenge *challenges; /* from every 401/407 (§16.7 step 7) */
 };
+
+typedef struct px_challenge {
+	struct px_challenge *next;
+	sip_hdr_id_t id;
+	ims_str_t value;
+} px_challenge_t;
 
 static void rearm(px_worker_t *w);
 
@@ -537,6 +544,34 @@ static int rank(int code)
 	return 3000 + code;
 }
 
+static void collect_challenges(sip_proxy_ctx_t *ctx, const sip_msg_t *rsp)
+{
+	static const sip_hdr_id_t ids[] = { SIP_HDR_WWW_AUTHENTICATE, SIP_HDR_PROXY_AUTHENTICATE };
+	for (size_t k = 0; k < 2; k++) {
+		for (sip_hdr_t *h = sip_msg_hdr(rsp, ids[k]); h; h = sip_hdr_next_same(h)) {
+			px_challenge_t *c = ims_arena_zalloc(ctx->arena, sizeof(*c));
+			if (!c || ims_arena_strdup(ctx->arena, h->value, &c->value))
+				return;
+			c->id = ids[k];
+			c->next = ctx->challenges;
+			ctx->challenges = c;
+		}
+	}
+}
+
+/* RFC 3261 §16.7 step 7: a 401/407 going upstream carries the challenges
+ * of every other 401/407 of this context, unmodified. */
+static void add_challenges(sip_proxy_ctx_t *ctx, sip_msg_t *best)
+{
+	for (px_challenge_t *c = ctx->challenges; c; c = c->next) {
+		int present = 0;
+		for (sip_hdr_t *h = sip_msg_hdr(best, c->id); h && !present; h = sip_hdr_next_same(h))
+			present = ims_str_eq(h->value, c->value);
+		if (!present)
+			(void)sip_msg_hdr_add(best, c->id, IMS_STR_NULL, c->value, SIP_POS_BOTTOM);
+	}
+}
+
 static void send_best(sip_proxy_ctx_t *ctx)
 {
 	if (ctx->final_sent)
@@ -551,6 +586,8 @@ static void send_best(sip_proxy_ctx_t *ctx)
 		local_reply(ctx, 500, IMS_STR_NULL, IMS_STR_NULL, IMS_STR_NULL, IMS_STR_NULL);
 		return;
 	}
+	if (ctx->best_code == 401 || ctx->best_code == 407)
+		add_challenges(ctx, ctx->best);
 	send_upstream(ctx, ctx->best);
 }
 
@@ -584,6 +621,8 @@ static void branch_final(sip_proxy_branch_t *b, sip_msg_t *rsp, ims_arena_t **ar
 		} else if (!ctx->final_sent) {
 			if (code >= 600)
 				cancel_pending_branches(ctx, IMS_STR_NULL); /* §16.7 step 5 */
+			if (code == 401 || code == 407)
+				collect_challenges(ctx, rsp);
 			if (!ctx->best || rank(code) < rank(ctx->best_code)) {
 				if (arena && *arena) {
 					ims_arena_destroy(ctx->best_arena);
