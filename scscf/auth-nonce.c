@@ -26,6 +26,9 @@ typedef struct entry {
 } entry_t;
 
 #define NBUCKETS 4096u
+/* Open challenges kept at most: a flood of unanswered REGISTERs must not
+ * grow the table without bound (they live 2 * ttl at most anyway). */
+#define MAX_OPEN 200000u
 
 struct scscf_auth_table {
 	pthread_mutex_t mu;
@@ -159,6 +162,11 @@ int scscf_auth_table_add(scscf_auth_table_t *t, ims_str_t impi, ims_str_t impu,
 
 	pthread_mutex_lock(&t->mu);
 	purge(t, now);
+	if (t->count >= MAX_OPEN) {
+		pthread_mutex_unlock(&t->mu);
+		entry_free(e);
+		return IMS_ENOSPC;
+	}
 	if (find_slot(t, ims_str_from(nonce, nlen))) {
 		pthread_mutex_unlock(&t->mu);
 		entry_free(e);

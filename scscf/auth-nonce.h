@@ -44,7 +44,8 @@ void scscf_auth_table_destroy(scscf_auth_table_t *t);
  * for MD5; the opaque is 32 random hex digits. Both come back
  * NUL-terminated. Expired entries are purged on the way. Returns 0,
  * IMS_EEXIST (same nonce already open: AKA vector reused by the HSS),
- * IMS_EIO (no randomness), IMS_ENOMEM. */
+ * IMS_ENOSPC (too many open challenges: answer 503), IMS_EIO (no
+ * randomness), IMS_ENOMEM. */
 int scscf_auth_table_add(scscf_auth_table_t *t, ims_str_t impi, ims_str_t impu,
 			 const scscf_auth_vec_t *vec, int64_t now,
 			 char nonce[SCSCF_NONCE_MAX] /* out */,

@@ -146,6 +146,13 @@ static void on_maa_worker(sip_proxy_ctx_t *pctx, void *arg)
 	else
 		n = rc;
 	scscf_cx_result_free(res);
+	if (n == IMS_ENOSPC && rc == IMS_ENOSPC) {
+		LOG_WARN("scscf", "register.overload impi=%.*s open_challenges=%zu",
+			 IMS_STR_FMT(op->req.impi), scscf_auth_table_count(op->ctx->auth));
+		count_result("overload");
+		reply(op, 503, "Service Unavailable", IMS_STR("Retry-After: 5\r\n"));
+		return;
+	}
 	if (n < 0) {
 		LOG_ERROR("scscf", "register.challenge_failed impi=%.*s err=%s",
 			  IMS_STR_FMT(op->req.impi), ims_strerror(n));
