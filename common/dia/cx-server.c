@@ -8,6 +8,7 @@
 #include <freeDiameter/libfdcore.h>
 
 #include "base/ims_err.h"
+#include "dia/cx-avp.h"
 #include "dia/cx-dict.h"
 #include "log/ims_log.h"
 #include "metrics/ims_metrics.h"
@@ -76,6 +77,28 @@ out:
 	return ret;
 }
 
+/* Last resort when the normal path failed (out of memory...): a bare
+ * DIAMETER_UNABLE_TO_COMPLY, so that the peer is not left waiting. */
+static int answer_unable(struct msg **msg)
+{
+	struct msg_hdr *mh;
+	struct msg *q = NULL;
+	if (fd_msg_hdr(*msg, &mh))
+		return IMS_EDIAMETER;
+	if (!(mh->msg_flags & CMD_FLAG_REQUEST)) {
+		/* a half-built answer: start again from its request */
+		if (fd_msg_answ_getq(*msg, &q) || !q || fd_msg_answ_detach(*msg))
+			return IMS_EDIAMETER;
+		fd_msg_free(*msg);
+		*msg = q;
+	}
+	if (fd_msg_new_answer_from_req(fd_g_config->cnf_dict, msg, 0))
+		return IMS_EDIAMETER;
+	if (fd_g_config->cnf_diamid && fd_msg_add_origin(*msg, 0))
+		return IMS_EDIAMETER;
+	return cx_avp_add_u32(*msg, cx_dict.result_code, CX_DIAMETER_UNABLE_TO_COMPLY);
+}
+
 static int dispatch_cb(struct msg **msg, struct avp *avp, struct session *sess, void *opaque,
 		       enum disp_action *act)
 {
@@ -86,7 +109,8 @@ static int dispatch_cb(struct msg **msg, struct avp *avp, struct session *sess, 
 	int ret = cx_server_process(msg);
 	if (ret) {
 		LOG_ERROR("dia", "answer.failed err=%s", ims_strerror(ret));
-		return EINVAL;
+		if (answer_unable(msg))
+			return EINVAL; /* freeDiameter drops the message */
 	}
 	*act = DISP_ACT_SEND;
 	return 0;

@@ -6,7 +6,8 @@
  * when the request is malformed, and otherwise calls the handler, which
  * fills the answer struct; dia/ then encodes and sends the answer. Every
  * request thus gets an answer (a handler that sets no code answers
- * DIAMETER_UNABLE_TO_COMPLY). freeDiameter itself answers requests that
+ * DIAMETER_UNABLE_TO_COMPLY, and so does a request whose answer could not
+ * be built, e.g. out of memory). freeDiameter itself answers requests that
  * break the dictionary (unknown mandatory AVP: DIAMETER_AVP_UNSUPPORTED;
  * bad length: DIAMETER_INVALID_AVP_LENGTH).
  *
