@@ -159,7 +159,8 @@ int scscf_reg_req_parse(sip_msg_t *m, const scscf_cfg_t *cfg, ims_str_t received
 		out->integrity_protected =
 			ims_str_caseeq_c(out->cred.integrity_protected, "yes") ||
 			ims_str_caseeq_c(out->cred.integrity_protected, "tls-yes") ||
-			ims_str_caseeq_c(out->cred.integrity_protected, "ip-assoc-yes");
+			ims_str_caseeq_c(out->cred.integrity_protected, "ip-assoc-yes") ||
+			ims_str_caseeq_c(out->cred.integrity_protected, "tls-connected");
 	}
 	if (out->has_auth_hdr && out->cred.username.len)
 		out->impi = out->cred.username;

@@ -18,7 +18,7 @@ typedef struct scscf_reg_req {
 	int has_response;        /* ...and it carries a nonce and a response (or auts) */
 	sip_auth_t cred;         /* that header, parsed */
 	scscf_auth_scheme_t scheme; /* from its algorithm, else the configured default */
-	int integrity_protected; /* TS 24.229 §5.4.1.2.1: "yes", "tls-yes", "ip-assoc-yes" */
+	int integrity_protected; /* TS 24.229 §5.4.1.1: "yes", "tls-yes", "ip-assoc-yes", "tls-connected" */
 	scscf_binding_t *contacts; /* expires resolved to ABSOLUTE times (== now: remove) */
 	size_t n_contacts;
 	int star;                /* Contact: * */
