@@ -25,7 +25,7 @@
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-RUN=${IMS_LAB_RUN:-$SRC/run/lab}
+RUN=$(realpath -m "${IMS_LAB_RUN:-$SRC/run/lab}")   # absolute: the daemons run in it
 REALM=ims.mnc001.mcc001.3gppnetwork.org
 DAEMONS=(hss scscf icscf pcscf)             # start order; stop is the reverse
 WAIT=${IMS_LAB_WAIT:-30}
@@ -65,12 +65,6 @@ sip_port_of() {
 	case $1 in hss) echo "$HSS_DIA_PORT/tcp(diameter)" ;; *) local v="${1^^}_PORT"; echo "${!v}" ;; esac
 }
 
-# Runs a command in the daemon's namespace (netns mode) or here.
-in_ns() { # daemon cmd...
-	local d=$1; shift
-	if [ "$MODE" = netns ]; then ip netns exec "$NS_PREFIX$d" "$@"; else "$@"; fi
-}
-
 # ---------------------------------------------------------------- state
 
 # PID of a daemon the lab started and that still runs, or nothing. The PID
@@ -81,7 +75,9 @@ running_pid() { # daemon
 	pid=$(cat "$f" 2>/dev/null) || return 1
 	[[ "$pid" =~ ^[0-9]+$ ]] || return 1
 	[ -r "/proc/$pid/cmdline" ] || return 1
-	tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "$(bin_of "$1")" || return 1
+	local argv0=""
+	IFS= read -r -d '' argv0 <"/proc/$pid/cmdline" 2>/dev/null || true
+	[ "$(basename -- "$argv0")" = "$(bin_of "$1")" ] || return 1
 	echo "$pid"
 }
 
