@@ -124,10 +124,64 @@ static void test_proxy_two_workers_responses_find_their_branch(void **state)
 	sip_proxy_destroy(p);
 }
 
+static sip_proxy_ctx_t *volatile held;
+static int resumed;
+
+static void on_request_suspend(sip_proxy_ctx_t *ctx, void *ud)
+{
+	(void)ud;
+	sip_proxy_suspend(ctx);
+	__atomic_store_n(&held, ctx, __ATOMIC_RELEASE);
+}
+
+static void late_resume(sip_proxy_ctx_t *ctx, void *arg)
+{
+	(void)arg;
+	resumed++;
+	sip_proxy_reply(ctx, 200, IMS_STR_NULL, IMS_STR_NULL, IMS_STR_NULL, IMS_STR_NULL);
+}
+
+/* A resume posted after the workers stopped (a late Diameter answer) still
+ * runs at destroy, before the contexts are freed. */
+static void test_proxy_resume_after_stop_runs_at_destroy(void **state)
+{
+	(void)state;
+	sip_tp_listen_t ls;
+	assert_int_equal(sip_tp_listen_parse("127.0.0.1:15122:udp", &ls), 0);
+	sip_proxy_cfg_t cfg = { .tp = { .listen = &ls, .nlisten = 1, .workers = 1 } };
+	sip_proxy_hooks_t hooks = { .on_request = on_request_suspend };
+	sip_proxy_t *p;
+	char err[128];
+	assert_int_equal(sip_proxy_create(&cfg, &hooks, &p, err, sizeof(err)), 0);
+	assert_int_equal(sip_proxy_start(p), 0);
+	int uac = udp_bound(15150);
+	struct sockaddr_in px;
+	memset(&px, 0, sizeof(px));
+	px.sin_family = AF_INET;
+	px.sin_port = htons(15122);
+	px.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	const char m[] = "OPTIONS sip:x@127.0.0.1 SIP/2.0\r\n"
+			 "Via: SIP/2.0/UDP 127.0.0.1:15150;branch=z9hG4bKlate\r\n"
+			 "Max-Forwards: 70\r\nFrom: <sip:a@example.com>;tag=1\r\n"
+			 "To: <sip:x@example.com>\r\nCall-ID: late\r\nCSeq: 1 OPTIONS\r\n"
+			 "Content-Length: 0\r\n\r\n";
+	sendto(uac, m, sizeof(m) - 1, 0, (struct sockaddr *)&px, sizeof(px));
+	for (int i = 0; i < 300 && !__atomic_load_n(&held, __ATOMIC_ACQUIRE); i++)
+		usleep(10000);
+	assert_non_null(held);
+	sip_proxy_stop(p);
+	assert_int_equal(sip_proxy_resume(held, late_resume, NULL), 0);
+	assert_int_equal(resumed, 0);
+	sip_proxy_destroy(p);
+	assert_int_equal(resumed, 1);
+	close(uac);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_proxy_two_workers_responses_find_their_branch),
+		cmocka_unit_test(test_proxy_resume_after_stop_runs_at_destroy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

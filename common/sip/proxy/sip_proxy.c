@@ -1855,6 +1855,10 @@ void sip_proxy_destroy(sip_proxy_t *p)
 {
 	if (!p)
 		return;
+	/* jobs posted after the loops stopped (resumes from Diameter
+	 * threads...) still run while the contexts exist */
+	if (p->tp)
+		sip_tp_drain(p->tp);
 	for (int i = 0; p->w && i < p->nworkers; i++) {
 		px_worker_t *w = &p->w[i];
 		if (w->tsx)

@@ -123,8 +123,10 @@ int sip_proxy_create(const sip_proxy_cfg_t *cfg, const sip_proxy_hooks_t *hooks,
 int sip_proxy_start(sip_proxy_t *p);
 /* Stops and joins the workers (not from a worker thread). */
 void sip_proxy_stop(sip_proxy_t *p);
-/* Frees everything (contexts still alive are released; their data free
- * functions run). NULL is fine. */
+/* Frees everything: functions posted after stop still run first, then
+ * contexts still alive are released (their data free functions run). Stop
+ * whatever may still call sip_proxy_resume/post (e.g. the Diameter stack)
+ * before this. NULL is fine. */
 void sip_proxy_destroy(sip_proxy_t *p);
 
 int sip_proxy_nworkers(const sip_proxy_t *p);
@@ -268,7 +270,7 @@ int sip_proxy_branch_code(const sip_proxy_branch_t *b);
 typedef void (*sip_proxy_uac_cb)(void *ud, int code, sip_msg_t *rsp);
 
 /* Sends a request this daemon originates (NOTIFY, third-party REGISTER,
- * SUBSCRIBE...). `req` carries Request-URI, From (with tag), To, Call-ID,
+ * SUBSCRIBE...; not INVITE: no timer C and no 2xx ACK are handled here). `req` carries Request-URI, From (with tag), To, Call-ID,
  * CSeq, and whatever else; the core adds our Via (with branch),
  * Max-Forwards 70 when absent and Content-Length. `target` as in
  * sip_proxy_forward (NULL = by Route / Request-URI). Must be called on a

@@ -771,6 +771,21 @@ void sip_tp_stop(sip_tp_t *tp)
 	}
 }
 
+void sip_tp_drain(sip_tp_t *tp)
+{
+	for (int round = 0; round < 16; round++) {
+		int any = 0;
+		for (int i = 0; i < tp->nworkers; i++) {
+			pthread_mutex_lock(&tp->w[i].qmu);
+			any |= tp->w[i].qhead != NULL;
+			pthread_mutex_unlock(&tp->w[i].qmu);
+			run_posts(&tp->w[i]);
+		}
+		if (!any)
+			return;
+	}
+}
+
 void sip_tp_destroy(sip_tp_t *tp)
 {
 	if (!tp)

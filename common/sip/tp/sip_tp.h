@@ -133,6 +133,11 @@ int sip_tp_start(sip_tp_t *tp);
  * before it exits, so whatever they own gets released. */
 void sip_tp_stop(sip_tp_t *tp);
 
+/* After sip_tp_stop: runs, on the calling thread, the functions posted
+ * since the loops ended (until none is left), so an owner can release what
+ * they hold before freeing its own state. */
+void sip_tp_drain(sip_tp_t *tp);
+
 /* Closes every socket and frees the transport (after stop, or instead of
  * start). NULL is fine. */
 void sip_tp_destroy(sip_tp_t *tp);
