@@ -16,6 +16,7 @@ typedef struct odi_entry {
 	struct odi_entry *next;
 	char token[SCSCF_ODI_TOKEN_LEN + 1];
 	int64_t expires;
+	int returned;           /* scscf_odi_get found it: the AS sent the request back */
 	scscf_odi_info_t info;  /* strings point into `strings` below */
 	char strings[];         /* served_user, ruri, call_id, orig_ruri */
 } odi_entry_t;
@@ -116,6 +117,7 @@ int scscf_odi_put(scscf_odi_table_t *t, const scscf_odi_info_t *info, int64_t no
 	}
 	e->token[SCSCF_ODI_TOKEN_LEN] = 0;
 	e->info = *info;
+	e->returned = 0;
 	char *p = e->strings;
 	p = put_str(p, info->served_user, &e->info.served_user);
 	p = put_str(p, info->ruri, &e->info.ruri);
@@ -165,6 +167,7 @@ int scscf_odi_get(scscf_odi_table_t *t, ims_str_t token, int64_t now, ims_arena_
 		pp = NULL;
 	}
 	if (pp) {
+		(*pp)->returned = 1;
 		const scscf_odi_info_t *in = &(*pp)->info;
 		*out = *in;
 		rc = 0;
@@ -192,6 +195,15 @@ int scscf_odi_remove(scscf_odi_table_t *t, ims_str_t token)
 	}
 	pthread_mutex_unlock(&t->lock);
 	return rc;
+}
+
+int scscf_odi_was_returned(scscf_odi_table_t *t, ims_str_t token)
+{
+	pthread_mutex_lock(&t->lock);
+	odi_entry_t **pp = find_locked(t, token);
+	int r = pp ? (*pp)->returned : 0;
+	pthread_mutex_unlock(&t->lock);
+	return r;
 }
 
 size_t scscf_odi_expire(scscf_odi_table_t *t, int64_t now)

@@ -63,6 +63,11 @@ int scscf_odi_put(scscf_odi_table_t *t, const scscf_odi_info_t *info, int64_t no
 int scscf_odi_get(scscf_odi_table_t *t, ims_str_t token, int64_t now, ims_arena_t *a,
 		  scscf_odi_info_t *out /* out */);
 
+/* 1 when scscf_odi_get() has found this token (the AS sent the request
+ * back), 0 when not or when the token is unknown. A failure response on
+ * the AS leg after that comes from further downstream, not from the AS. */
+int scscf_odi_was_returned(scscf_odi_table_t *t, ims_str_t token);
+
 /* Removes a token (the transaction it belongs to ended). Returns 0 or
  * IMS_ENOENT. */
 int scscf_odi_remove(scscf_odi_table_t *t, ims_str_t token);

@@ -437,10 +437,15 @@ static int on_response(scscf_ctx_t *ctx, sip_proxy_ctx_t *pctx, sip_proxy_branch
 		return SIP_PROXY_CONTINUE;
 	}
 	const scscf_ifc_t *f = &s->sp->ifcs[s->as_ifc];
+	scscf_session_t *ss = ctx->session;
+	/* Once the AS has sent the request back (its odi came home), a 408 or
+	 * 5xx on this leg is a downstream answer the AS relays: not the AS
+	 * failing, so DefaultHandling does not apply. */
+	if (scscf_odi_was_returned(ss->odi, ims_str_from(s->token, SCSCF_ODI_TOKEN_LEN)))
+		return SIP_PROXY_CONTINUE;
 	scscf_as_outcome_t o = scscf_session_as_failure(f->as.default_handling, rsp->status, s->as_prov);
 	if (o == SCSCF_AS_RELAY)
 		return SIP_PROXY_CONTINUE;
-	scscf_session_t *ss = ctx->session;
 	scscf_odi_remove(ss->odi, ims_str_from(s->token, SCSCF_ODI_TOKEN_LEN));
 	LOG_NOTICE("scscf", "session.as_failed as=%.*s status=%d default_handling=%s call_id=%.*s",
 		   IMS_STR_FMT(f->as.server_name), rsp->status,

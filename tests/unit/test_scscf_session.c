@@ -43,6 +43,7 @@ static void test_odi_put_get_roundtrip(void **state)
 	assert_int_equal(strlen(tok), SCSCF_ODI_TOKEN_LEN);
 	assert_int_equal(scscf_odi_put(t, &in, 1000, tok2), 0);
 	assert_string_not_equal(tok, tok2); /* random, not a counter */
+	assert_int_equal(scscf_odi_was_returned(t, ims_str_cstr(tok)), 0);
 	assert_int_equal(scscf_odi_count(t), 2);
 
 	ims_arena_t *a = ims_arena_create(512);
@@ -56,6 +57,10 @@ static void test_odi_put_get_roundtrip(void **state)
 	assert_true(ims_str_eq_c(out.orig_ruri, "tel:+15550001"));
 	/* A second lookup works too (a forking AS returns twice). */
 	assert_int_equal(scscf_odi_get(t, ims_str_cstr(tok), 1011, a, &out), 0);
+	/* The lookup marks the token as come back; the other one is not. */
+	assert_int_equal(scscf_odi_was_returned(t, ims_str_cstr(tok)), 1);
+	assert_int_equal(scscf_odi_was_returned(t, ims_str_cstr(tok2)), 0);
+	assert_int_equal(scscf_odi_was_returned(t, IMS_STR("nope")), 0);
 
 	/* Unknown, wrong length, removed. */
 	char bad[SCSCF_ODI_TOKEN_LEN + 1];

@@ -286,6 +286,9 @@ static void test_originating_as_chain_and_return(void **state)
 	memcpy(token, odi + 5, 32);
 	assert_int_equal(strspn(token, "0123456789abcdef"), 32);
 
+	static char first_leg[4096];
+	snprintf(first_leg, sizeof(first_leg), "%s", to_as);
+
 	/* The AS proxies it back with the remaining Route. */
 	char route[128];
 	snprintf(route, sizeof(route), "<sip:scscf.ims.example:6060;lr;odi=%s>", token);
@@ -299,6 +302,31 @@ static void test_originating_as_chain_and_return(void **state)
 	assert_true(to_icscf);
 	/* No second Record-Route of ours on the way back from the AS. */
 	assert_null(strstr(onward, "Record-Route"));
+
+	/* The far end fails with 503; the AS relays it on the first leg. That
+	 * is not the AS failing: it goes to the caller, the chain is not run
+	 * again (no second INVITE toward the I-CSCF). */
+	const char *via = strstr(first_leg, "Via: ");
+	char vline[256];
+	size_t vn = strcspn(via, "\r");
+	memcpy(vline, via, vn);
+	vline[vn] = 0;
+	const char *cid = strstr(first_leg, "Call-ID: ");
+	char cline[128];
+	size_t cn = strcspn(cid, "\r");
+	memcpy(cline, cid, cn);
+	cline[cn] = 0;
+	char rsp[1024];
+	snprintf(rsp, sizeof(rsp),
+		 "SIP/2.0 503 Service Unavailable\r\n%s\r\n"
+		 "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKt%d;rport\r\n"
+		 "From: <" ALICE ">;tag=f1\r\nTo: <" BOB ">;tag=far\r\n%s\r\n"
+		 "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+		 vline, H.branch - 1, cline);
+	inject("192.0.2.50", 5090, rsp);
+	int st = final_status();
+	assert_true(st == 500 || st == 503);
+	assert_null(find_sent("INVITE "));
 
 	/* An unknown token is refused. */
 	inject("192.0.2.50", 5090,
