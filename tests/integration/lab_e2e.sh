@@ -11,6 +11,8 @@
 #      caller's identity asserted by the network.
 #   4. SPEC flow 3: an originating iFC on INVITE sends the call through the
 #      demo AS (tests/tools/demo-as.py) with an odi Route back to the S-CSCF.
+#   4b. SPEC flow 4: de-registration by the UE (expires=0) and by the network
+#      (HSS REST DELETE -> RTR -> reg-event NOTIFY -> the P-CSCF drops it).
 #   5. Every series the Grafana dashboard queries is exported by a daemon.
 #   6. `lab.sh down` leaves no daemon running and frees the ports.
 set -u
@@ -167,6 +169,32 @@ JSON
 else
 	echo "note: tests/tools/demo-as.py or python3 missing: AS chain not tested"
 fi
+
+# ------------------------------------------------------------ 4b. de-registration
+# SPEC flow 4 by the UE: Expires 0 through the P-CSCF, which forgets the flow
+dereg_ok=0
+for try in 1 2 3 4 5; do
+	if timeout 30 sipp 127.0.0.1:5060 -sf "$SC/deregister-aka.xml" -i 127.0.0.1 -p 5070 -m 1 -nostdin \
+		-trace_err -timeout 15 -timeout_error -key realm "$REALM" -key user $UA -au "$UA@$REALM" \
+		>"dereg_$try.out" 2>&1; then
+		dereg_ok=1; break
+	fi
+	sleep 0.3
+done
+[ $dereg_ok = 1 ] && ok "UE $UA de-registered (expires=0, AKA)" || fail "de-registration of $UA"
+grep -q "reg.removed src=127.0.0.1:5070" "$RUN/pcscf.log" && ok "P-CSCF removed $UA's flow" \
+	|| fail "P-CSCF kept $UA after its de-registration"
+st=$(curl -s -m 5 "http://127.0.0.1:8080/api/v1/subscribers/$UA@$REALM/registration")
+echo "$st" | grep -q '"REGISTERED"' && fail "HSS still has $UA REGISTERED: $st" || ok "HSS: $UA no longer REGISTERED"
+# SPEC flow 4 by the network: DELETE -> RTR -> NOTIFY -> the P-CSCF drops the flow
+MD5U=001010000000001
+code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -X DELETE "http://127.0.0.1:8080/api/v1/subscribers/$MD5U@$REALM")
+[ "$code" = 204 ] && ok "HSS REST DELETE of registered $MD5U: 204" || fail "DELETE $MD5U: $code"
+for _ in $(seq 1 50); do grep -q "regevent.terminated aor=sip:$MD5U@" "$RUN/pcscf.log" && break; sleep 0.1; done
+grep -q "regevent.terminated aor=sip:$MD5U@" "$RUN/pcscf.log" \
+	&& ok "RTR -> S-CSCF NOTIFY -> P-CSCF dropped $MD5U" || fail "P-CSCF kept $MD5U after the DELETE"
+timeout 60 "$LAB" provision >prov.out 2>&1 && grep -q "subscribers: 1 created, 13 already there" prov.out \
+	&& ok "lab.sh provision put the deleted demo subscriber back" || fail "provision: $(cat prov.out)"
 
 # ------------------------------------------------------------ 5. dashboard series
 for u in 127.0.0.1:9101 127.0.0.1:9102 127.0.0.1:9103 127.0.0.1:8080; do
