@@ -5,7 +5,8 @@
 #   HSS registration state, restart keeps bindings (SQLite), reg event
 #   SUBSCRIBE/NOTIFY/unsubscribe, de-registration (SAR USER_DEREGISTRATION),
 #   expiry (SAR TIMEOUT_DEREGISTRATION), REST DELETE -> RTR -> NOTIFY
-#   terminated, malformed REGISTER -> 400, HSS down -> 500/504 at once,
+#   terminated, malformed REGISTERs -> exact 400/401/403 and nothing lost,
+#   HSS down -> 500/504 at once,
 #   Diameter reconnection after the HSS comes back.
 # AKA resynchronisation (auts) is covered by tests/unit/test_scscf_auth.c:
 # SIPp 3.6.1 never sends auts (its SQN check is disabled).
@@ -160,27 +161,46 @@ sipp_run scscf_reg_md5 $((UE_PORT + 2)) $IMSI1 -ap wrong 2>/dev/null \
 grep -q 'register.auth_failed' scscf.log && ok "wrong password logged as auth_failed" \
   || fail "no auth_failed event"
 
-# --- malformed REGISTER -> 400, registrations untouched --------------------
-printf 'REGISTER sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bKbad1;rport\r\nMax-Forwards: 70\r\nFrom: <sip:%s@%s>;tag=b1\r\nTo: <sip:%s@%s>\r\nCall-ID: bad-1\r\nCSeq: 1 REGISTER\r\nContact: <sip:x@127.0.0.1>;expires=abc\r\nContent-Length: 0\r\n\r\n' \
-  "$REALM" $((UE_PORT + 9)) "$IMSI1" "$REALM" "$IMSI1" "$REALM" >bad.sip
+# --- malformed REGISTERs: the exact answer, and nothing lost ---------------
+# (robustness in the manner of redis protocol.tcl): each line is
+#   expected-status-line-prefix|header lines after CSeq (\r\n separated)
+cat > bad.cases <<'CASES'
+SIP/2.0 400 Bad Contact expires|Contact: <sip:x@127.0.0.1>;expires=abc
+SIP/2.0 400 Invalid Contact *|Contact: *\r\nExpires: 30
+SIP/2.0 400 Bad q-value|Contact: <sip:x@127.0.0.1>;q=7
+SIP/2.0 400 Bad reg-id|Contact: <sip:x@127.0.0.1>;reg-id=z
+SIP/2.0 401 Unauthorized|Contact: <sip:x@127.0.0.1>\r\nAuthorization: Digest username="@IMPI@", realm="@REALM@", nonce="not-ours", uri="sip:@REALM@", response="00112233445566778899aabbccddeeff"
+SIP/2.0 403 Forbidden|Contact: <sip:x@127.0.0.1>\r\nAuthorization: Digest username="nobody@@REALM@", realm="@REALM@", nonce="", uri="sip:@REALM@", response=""
+SIP/2.0 400|Contact: <sip:x@127.0.0.1\r\nX: unterminated
+CASES
 if command -v python3 >/dev/null; then
-  ans=$(python3 - "$SIP_PORT" $((UE_PORT + 9)) <<'PY'
+  python3 - "$SIP_PORT" $((UE_PORT + 9)) "$REALM" "$IMSI1" bad.cases >bad.out 2>&1 <<'PY'
 import socket, sys
+port, lport, realm, user, cases = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", int(sys.argv[2])))
+s.bind(("127.0.0.1", lport))
 s.settimeout(5)
-s.sendto(open("bad.sip", "rb").read(), ("127.0.0.1", int(sys.argv[1])))
-try:
-    print(s.recv(4096).decode(errors="replace").split("\r\n")[0])
-except Exception as e:
-    print("no answer: %s" % e)
+for i, line in enumerate(open(cases).read().splitlines()):
+    want, extra = line.split("|", 1)
+    extra = extra.replace("\\r\\n", "\r\n").replace("@IMPI@", user + "@" + realm).replace("@REALM@", realm)
+    msg = ("REGISTER sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:%d;branch=z9hG4bKbad%d;rport\r\n"
+           "Max-Forwards: 70\r\nFrom: <sip:%s@%s>;tag=b%d\r\nTo: <sip:%s@%s>\r\nCall-ID: bad-%d\r\n"
+           "CSeq: 1 REGISTER\r\n%s\r\nContent-Length: 0\r\n\r\n"
+           % (realm, lport, i, user, realm, i, user, realm, i, extra))
+    s.sendto(msg.encode(), ("127.0.0.1", port))
+    try:
+        got = s.recv(65535).decode(errors="replace").split("\r\n")[0]
+    except Exception as e:
+        got = "no answer: %s" % e
+    print(("ok" if got.startswith(want) else "FAIL") + " want=%r got=%r" % (want, got))
 PY
-)
-  case "$ans" in
-    "SIP/2.0 400"*) ok "bad Contact expires -> $ans" ;;
-    *) fail "bad REGISTER answered: $ans" ;;
-  esac
+  while read -r res rest; do
+    if [ "$res" = ok ]; then ok "malformed REGISTER: $rest"; else fail "malformed REGISTER: $rest"; fi
+  done <bad.out
 fi
+after_bad=$(metric scscf_bindings)
+[ "$after_bad" -ge 2 ] && ok "registrations untouched by the malformed requests ($after_bad bindings)" \
+  || fail "bindings after malformed requests: $after_bad"
 
 # --- restart keeps the bindings --------------------------------------------
 before=$(metric scscf_bindings)
