@@ -24,6 +24,7 @@
 #include "base/ims_hex.h"
 #include "context.h"
 #include "cx-build.h"
+#include "cx-handler.h"
 #include "profile.h"
 #include "reg-handler.h"
 #include "reg-store.h"
@@ -623,6 +624,55 @@ static void test_integrity_protected_reregistration(void **state)
 	assert_int_equal(reg(no, CONTACT, "call-8"), 401);
 }
 
+/* TS 29.228 §6.1.3 / TS 24.229 §5.4.1.5: RTR removes the implicit set
+ * named by User-Name (or by Public-Identity) and subscribers hear of it. */
+static void test_rtr_and_ppr_handlers(void **state)
+{
+	(void)state;
+	char auth[1024];
+	cx_req_t req;
+	cx_answer_t ans;
+	ims_arena_t *a = ims_arena_create(4096);
+	load_user_data();
+	assert_int_equal(reg(NULL, CONTACT, "call-10"), 401);
+	ue_auth(auth, sizeof(auth), "00000001", 0);
+	assert_int_equal(reg(auth, CONTACT, "call-10"), 200);
+	H.n_notify = 0;
+	assert_int_equal(subscribe("sip:pcscf." REALM, "600", NULL, 1), 200);
+	assert_int_equal(H.n_notify, 1);
+
+	/* PPR with new User-Data for a registered user */
+	memset(&req, 0, sizeof(req));
+	memset(&ans, 0, sizeof(ans));
+	req.user_name = IMS_STR(IMPI);
+	req.user_data = ims_str_from(user_data, user_data_len);
+	scscf_cx_on_ppr(&H.ctx, &req, &ans, a);
+	assert_int_equal(ans.result_code, CX_DIAMETER_SUCCESS);
+	/* ... and for someone we do not serve */
+	memset(&ans, 0, sizeof(ans));
+	req.user_name = IMS_STR("nobody@" REALM);
+	scscf_cx_on_ppr(&H.ctx, &req, &ans, a);
+	assert_int_equal(ans.exp_result_code, CX_DIAMETER_ERROR_USER_UNKNOWN);
+
+	/* RTR by User-Name only, PERMANENT_TERMINATION */
+	memset(&req, 0, sizeof(req));
+	memset(&ans, 0, sizeof(ans));
+	req.user_name = IMS_STR(IMPI);
+	req.has_dereg = 1;
+	req.dereg_code = CX_REASON_PERMANENT_TERMINATION;
+	scscf_cx_on_rtr(&H.ctx, &req, &ans, a);
+	assert_int_equal(ans.result_code, CX_DIAMETER_SUCCESS);
+	assert_int_equal(scscf_reg_store_state(H.ctx.store, IMS_STR("tel:+15550000001"), scscf_now()),
+			 SCSCF_REG_NOT_REGISTERED);
+	for (int i = 0; i < 5; i++)
+		sip_proxy_test_run(H.p);
+	assert_int_equal(H.n_notify, 2);
+	assert_non_null(strstr(H.notify, "Subscription-State: terminated;reason=rejected"));
+	assert_non_null(strstr(H.notify, "event=\"rejected\""));
+	assert_int_equal(scscf_regevent_count(&H.ctx), 0);
+	ims_arena_destroy(a);
+}
+
 static void test_other_requests_without_session_side(void **state)
 {
 	(void)state;
@@ -655,6 +705,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_integrity_protected_reregistration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reg_event_subscription_survives_restart, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_rtr_and_ppr_handlers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_requests_without_session_side, setup,
 						teardown),
 	};
