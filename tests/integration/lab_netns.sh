@@ -72,7 +72,7 @@ done
 grep -q "addr: 10.77.0.13" "$RUN/hss.yaml" && ok "HSS configured on 10.77.0.13" || fail "HSS address in hss.yaml"
 ip netns exec ims-lab-pcscf ss -Hlun | grep -q "10.77.0.10:5060" && ok "P-CSCF bound to 10.77.0.10:5060/udp inside its namespace" \
 	|| fail "P-CSCF socket: $(ip netns exec ims-lab-pcscf ss -Hlun)"
-ss -Hlun | grep -q ":5060 " && fail "something listens on 5060 in the host namespace"
+ss -Hlunp | grep -q "pid=${PID[pcscf]}," && fail "the P-CSCF has a socket in the host namespace"
 
 code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://10.77.0.13:8080/api/v1/subscribers?limit=1")
 [ "$code" = 401 ] && ok "HSS REST off loopback refuses a call without the token (401)" || fail "REST without token: $code"
