@@ -259,6 +259,7 @@ static int run_chain(sess_t *s, sip_proxy_ctx_t *pctx, int later)
 					    ims_str_from(s->token, SCSCF_ODI_TOKEN_LEN), routes);
 		if (rc == IMS_EINVAL) {
 			LOG_WARN("scscf", "session.as_bad_uri server_name=%.*s", IMS_STR_FMT(f->as.server_name));
+			scscf_odi_remove(ss->odi, ims_str_from(s->token, SCSCF_ODI_TOKEN_LEN));
 			s->next_ifc = (unsigned)i + 1;
 			continue;
 		}
