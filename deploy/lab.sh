@@ -112,8 +112,11 @@ find_binaries() {
 	fi
 }
 
+# a value for the right-hand side of sed's s|||: |, & and \ taken literally
+sed_esc() { printf '%s' "$1" | sed -e 's/[|&\\]/\\&/g'; }
+
 render() { # template output
-	sed -e "s|@REALM@|$REALM|g" -e "s|@RUN@|$RUN|g" -e "s|@LOG_LEVEL@|$LOG_LEVEL|g" \
+	sed -e "s|@REALM@|$REALM|g" -e "s|@RUN@|$(sed_esc "$RUN")|g" -e "s|@LOG_LEVEL@|$LOG_LEVEL|g" \
 	    -e "s|@PCSCF_ADDR@|$PCSCF_ADDR|g" -e "s|@PCSCF_PORT@|$PCSCF_PORT|g" \
 	    -e "s|@PCSCF_HTTP_PORT@|$PCSCF_HTTP_PORT|g" \
 	    -e "s|@ICSCF_ADDR@|$ICSCF_ADDR|g" -e "s|@ICSCF_PORT@|$ICSCF_PORT|g" \
