@@ -117,8 +117,11 @@ int cx_req_encode(const cx_req_t *req, struct msg **out)
 	/* TS 29.229 §6.1.x: the identities each request cannot go without */
 	switch (req->cmd) {
 	case CX_CMD_UAR:
-	case CX_CMD_MAR:
 		if (!req->user_name.len || !req->n_impu)
+			return IMS_EINVAL;
+		break;
+	case CX_CMD_MAR:
+		if (!req->user_name.len || !req->n_impu || !req->server_name.len)
 			return IMS_EINVAL;
 		break;
 	case CX_CMD_LIR:
@@ -126,7 +129,7 @@ int cx_req_encode(const cx_req_t *req, struct msg **out)
 			return IMS_EINVAL;
 		break;
 	case CX_CMD_SAR:
-		if (!req->user_name.len && !req->n_impu)
+		if ((!req->user_name.len && !req->n_impu) || !req->server_name.len)
 			return IMS_EINVAL;
 		break;
 	case CX_CMD_RTR:

@@ -122,8 +122,9 @@ const char *cx_code_name(uint32_t code, int experimental);
  * NO_STATE_MAINTAINED, Vendor-Specific-Application-Id, Origin-*,
  * Destination-* and the command's AVPs (TS 29.229 §6.1.x ABNF). On success
  * *out is the caller's (fd_msg_free, or pass it to fd_msg_send).
- * Errors: IMS_EINVAL (unknown command, a required field empty),
- * IMS_EDIAMETER. */
+ * Errors: IMS_EINVAL (unknown command, or a required field empty: UAR/MAR
+ * user_name + impu, MAR/SAR server_name, SAR user_name or impu, LIR impu,
+ * RTR/PPR user_name + dest_host), IMS_EDIAMETER. */
 int cx_req_encode(const cx_req_t *req, struct msg **out /* out */);
 
 /* Reads a received request into *req (zeroed first); strings are copied

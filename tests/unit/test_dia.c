@@ -116,6 +116,14 @@ static void test_request_without_identity_is_refused(void **state)
 	r.cmd = CX_CMD_UAR;
 	struct msg *m = NULL;
 	assert_int_equal(cx_req_encode(&r, &m), IMS_EINVAL);
+	/* MAR and SAR name the S-CSCF */
+	r.cmd = CX_CMD_MAR;
+	r.user_name = IMS_STR(IMPI);
+	r.impu[0] = IMS_STR(IMPU);
+	r.n_impu = 1;
+	assert_int_equal(cx_req_encode(&r, &m), IMS_EINVAL);
+	r.cmd = CX_CMD_SAR;
+	assert_int_equal(cx_req_encode(&r, &m), IMS_EINVAL);
 	r.cmd = 999;
 	assert_int_equal(cx_req_encode(&r, &m), IMS_EINVAL);
 	assert_null(m);
