@@ -205,12 +205,14 @@ int sip_proxy_record_route(sip_proxy_ctx_t *ctx, ims_str_t params);
 
 /* Proxies to one target (RFC 3261 §16.6): copy, Request-URI, Route push,
  * Max-Forwards decrement (70 when absent), Record-Route, our Via with a
- * unique branch, next-hop resolution, a client transaction. A failure to
- * reach the next hop becomes a 503 on the branch (and goes through
- * on_response like any response). For ACK it is a stateless relay.
- * Returns 0 (the branch exists, or the ACK was sent), IMS_ESTATE (final
- * already sent), IMS_EINVAL (bad target), IMS_ENOMEM. On 0 the answer is
- * guaranteed to come. *out_branch may be NULL. */
+ * unique branch, next-hop resolution, a client transaction. A next hop
+ * that cannot be used (not a sip:/sips: URI, a name that does not resolve,
+ * a send or connect failure) becomes a 503 on the branch, reported on the
+ * next timer pass through on_response like any response. For ACK it is a
+ * stateless relay. Returns 0 (the branch exists, or the ACK was sent),
+ * IMS_ESTATE (final already sent or cancelled), IMS_EINVAL (the target's
+ * Request-URI or header lines do not parse), IMS_ENOMEM. On 0 the answer
+ * is guaranteed to come. *out_branch may be NULL. */
 int sip_proxy_forward(sip_proxy_ctx_t *ctx, const sip_proxy_target_t *target,
 		      sip_proxy_branch_t **out_branch /* out, may be NULL */);
 
