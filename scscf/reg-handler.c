@@ -10,6 +10,7 @@
  * context's arena, which only that worker touches. */
 #include "reg-handler.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,10 +42,29 @@ typedef struct reg_op {
 	scscf_cx_result_t *res;
 } reg_op_t;
 
+/* scscf_register_total{result}: each series is looked up once and kept
+ * (the registry lookup takes a lock; the increment does not). */
 static void count_result(const char *what)
 {
-	ims_counter_inc(ims_metrics_counter("scscf_register_total",
-					    "REGISTER requests by outcome", "result", what));
+	static const char *const names[] = { "challenged", "registered", "deregistered",
+					     "auth_failed", "resync", "mar_failed", "sar_failed",
+					     "bad_request", "too_brief", "out_of_order",
+					     "expired", "overload", "cx_failed", "store_failed" };
+	static ims_counter_t *_Atomic cache[sizeof(names) / sizeof(names[0])];
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(names[i], what) != 0)
+			continue;
+		ims_counter_t *c = atomic_load_explicit(&cache[i], memory_order_acquire);
+		if (!c) {
+			c = ims_metrics_counter("scscf_register_total",
+						"REGISTER requests by outcome", "result", what);
+			atomic_store_explicit(&cache[i], c, memory_order_release);
+		}
+		ims_counter_inc(c);
+		return;
+	}
+	ims_counter_inc(ims_metrics_counter("scscf_register_total", "REGISTER requests by outcome",
+					    "result", what));
 }
 
 ims_str_t scscf_src_uri(const sip_tp_peer_t *src, ims_arena_t *a)
