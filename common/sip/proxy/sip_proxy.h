@@ -20,8 +20,10 @@
  *     on_cancel hook, CANCEL sent on every pending branch (their 487 flows
  *     back as usual), 487 sent upstream when no branch exists (e.g. while
  *     suspended); unmatched -> 481 (RFC 3261 §9.2);
- *   - a response matching no transaction: a 2xx to INVITE is forwarded
- *     statelessly by its next Via (§16.7, RFC 6026), others are dropped.
+ *   - a response matching no transaction whose top Via is ours (a 2xx
+ *     retransmission after the transaction ended, RFC 6026; an answer to a
+ *     stateless relay) is forwarded by its next Via (§16.11, §18.2.2);
+ *     others are dropped; so is a status outside 100-699.
  *
  * The on_request hook must end the request in one of these ways (before it
  * returns, or later after sip_proxy_suspend):
