@@ -68,19 +68,24 @@ void sip_proxy__count_dropped(void)
 
 ims_str_t sip_proxy_random_token(sip_proxy_t *p, ims_arena_t *a, size_t nbytes)
 {
-	int wi = p->test_mode ? 0 : sip_tp_current_worker();
 	char *s = ims_arena_alloc(a, nbytes * 2 + 1);
-	if (!s)
+	uint8_t *raw = ims_arena_alloc(a, nbytes ? nbytes : 1);
+	if (!s || !raw)
 		return IMS_STR_NULL;
+	/* Any thread may call this (the caller cannot tell which proxy's
+	 * worker it runs on), so real mode asks the kernel; test mode uses
+	 * worker 0's generator on the single test thread. */
+	size_t got = 0;
+	if (!p->test_mode) {
+		ssize_t r = getrandom(raw, nbytes, 0);
+		got = r > 0 ? (size_t)r : 0;
+	}
+	for (size_t i = got; i < nbytes; i++)
+		raw[i] = (uint8_t)rnd64(&p->w[0]);
 	static const char hx[] = "0123456789abcdef";
 	for (size_t i = 0; i < nbytes; i++) {
-		uint8_t b;
-		if (wi >= 0 && wi < p->nworkers)
-			b = (uint8_t)rnd64(&p->w[wi]);
-		else if (getrandom(&b, 1, 0) != 1)
-			b = (uint8_t)i;
-		s[2 * i] = hx[b >> 4];
-		s[2 * i + 1] = hx[b & 15];
+		s[2 * i] = hx[raw[i] >> 4];
+		s[2 * i + 1] = hx[raw[i] & 15];
 	}
 	s[nbytes * 2] = '\0';
 	return ims_str_from(s, nbytes * 2);
