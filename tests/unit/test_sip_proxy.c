@@ -472,6 +472,21 @@ static void test_proxy_invite_via_rr_maxforwards_and_responses(void **state)
 	finish();
 }
 
+static void test_proxy_late_2xx_from_downstream_fork_still_forwarded(void **state)
+{
+	(void)state;
+	H.mode = M_FWD;
+	inject_up(req("INVITE", "sip:bob@10.0.0.2", NULL, 70));
+	int fwd = sent_to("10.0.0.2", 5060, 0);
+	respond(fwd, 486, "f1");
+	assert_int_equal(upstream_final(), 486);
+	/* a forking proxy downstream lets a 2xx through after the 486 */
+	respond(fwd, 200, "f2");
+	assert_int_equal(upstream_final(), 200);
+	assert_non_null(strstr(H.pkts[last_to("192.0.2.10", 5070)].buf, "tag=f2"));
+	finish();
+}
+
 static void test_proxy_invite_timeout_gives_408(void **state)
 {
 	(void)state;
@@ -868,6 +883,7 @@ int main(void)
 		T_(test_proxy_loose_route_ours_removed),
 		T_(test_proxy_strict_router_request_uri_restored),
 		T_(test_proxy_invite_via_rr_maxforwards_and_responses),
+		T_(test_proxy_late_2xx_from_downstream_fork_still_forwarded),
 		T_(test_proxy_invite_timeout_gives_408),
 		T_(test_proxy_timer_c_cancels_then_gives_408),
 		T_(test_proxy_unreachable_next_hop_503_becomes_500),

@@ -298,6 +298,10 @@ static void test_uac_invite_non2xx_is_acked_hop_by_hop(void **state)
 	int nev = T.nev;
 	assert_int_equal(T.ev[nev - 1], SIP_TSX_EV_RESPONSE);
 	assert_int_equal(T.ev_code[nev - 1], 486);
+	/* a 2xx from another downstream fork is still reported */
+	inject(response_to(0, 200, "b2"), SIP_TP_UDP);
+	assert_int_equal(T.ev_code[T.nev - 1], 200);
+	assert_int_equal(count_method("ACK"), 2);
 	/* timer D = 32 s on UDP */
 	advance(31999);
 	assert_int_equal(T.terminated, 0);

@@ -480,9 +480,10 @@ static void ct_cb(sip_tsx_t *t, const sip_tsx_event_t *ev, void *ud)
 				branch_provisional(b, ev->msg);
 		} else if (!b->done) {
 			branch_final(b, ev->msg, ev->arena);
-		} else if (ev->msg->status < 300 && b->code < 300 &&
-			   ctx->method == SIP_METHOD_INVITE) {
-			/* RFC 6026: a retransmitted 2xx goes upstream too */
+		} else if (ev->msg->status < 300 && ctx->method == SIP_METHOD_INVITE) {
+			/* RFC 6026: a retransmitted 2xx goes upstream too, and
+			 * so does a 2xx from a downstream fork after our final
+			 * (§16.7 step 5: every 2xx to INVITE is forwarded) */
 			(void)sip_msg_remove_first_value(ev->msg, SIP_HDR_VIA);
 			send_upstream(ctx, ev->msg);
 		}

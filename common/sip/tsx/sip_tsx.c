@@ -422,10 +422,13 @@ static void uac_inv_rx_calling(sip_tsx_t *t, sip_msg_t *rsp, ims_arena_t **arena
 
 static void uac_inv_rx_completed(sip_tsx_t *t, sip_msg_t *rsp, ims_arena_t **arena)
 {
-	(void)arena;
 	/* §17.1.1.2: a retransmitted final gets the ACK again, TU not told */
 	if (rsp->status >= 300 && t->ack_bytes.s)
 		(void)tx(t, &t->peer, t->ack_bytes.s, t->ack_bytes.len);
+	/* a 2xx from another fork downstream still concerns the TU: a proxy
+	 * forwards every 2xx to INVITE (§16.7 step 5) */
+	else if (rsp->status >= 200 && rsp->status < 300)
+		emit(t, SIP_TSX_EV_RESPONSE, rsp, arena, 0);
 }
 
 static void uac_inv_rx_accepted(sip_tsx_t *t, sip_msg_t *rsp, ims_arena_t **arena)
