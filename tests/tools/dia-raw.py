@@ -15,10 +15,12 @@ runs the robustness cases of tests/integration/hss_cx.sh against the HSS:
 (The caller then checks with cx-client that the peer still serves.)
 
 Usage: dia-raw.py --port 3868 [--host 127.0.0.1] [--realm R] [--identity ID]
+(default identity: dia-raw-<pid>.<realm>)
 Output per case: case=<name> code=<Result-Code or Experimental-Result-Code>
 failed_avp=<code of the AVP inside Failed-AVP, 0 if none> (or closed=1).
 """
 import argparse
+import os
 import random
 import socket
 import struct
@@ -206,5 +208,8 @@ if __name__ == "__main__":
     ap.add_argument("--identity", default=None)
     ARGS = ap.parse_args()
     if ARGS.identity is None:
-        ARGS.identity = "dia-raw." + ARGS.realm
+        # a fresh identity per run: freeDiameter 1.2.1 does not serve a raw
+        # peer that comes back under the identity of a connection it saw
+        # drop without DPR (its C peers are fine)
+        ARGS.identity = "dia-raw-%d.%s" % (os.getpid(), ARGS.realm)
     sys.exit(main())
