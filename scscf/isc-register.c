@@ -1,6 +1,7 @@
 /* Third-party REGISTER (TS 24.229 §5.4.1.7). See isc-register.h. */
 #include "isc-register.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "log/ims_log.h"
 #include "reg-store.h"
 #include "session-rules.h"
+#include "session.h"
 #include "sip/proxy/sip_proxy.h"
 
 static int is_sip(ims_str_t v)
@@ -228,6 +230,108 @@ static int has_live_contact(const sip_msg_t *rsp)
 	return 0;
 }
 
+/* ---- the User-Data cache for third-party de-registration -------------- */
+
+#define ISC_CACHE_BUCKETS 1024
+#define ISC_CACHE_MAX 100000
+
+typedef struct isc_cached {
+	struct isc_cached *next;
+	char *impu;
+	char *xml;
+	size_t xml_len;
+} isc_cached_t;
+
+struct scscf_isc_cache {
+	pthread_mutex_t lock;
+	isc_cached_t *b[ISC_CACHE_BUCKETS];
+	size_t n;
+};
+
+scscf_isc_cache_t *scscf_isc_cache_create(void)
+{
+	scscf_isc_cache_t *c = calloc(1, sizeof(*c));
+	if (c)
+		pthread_mutex_init(&c->lock, NULL);
+	return c;
+}
+
+void scscf_isc_cache_destroy(scscf_isc_cache_t *c)
+{
+	if (!c)
+		return;
+	for (unsigned i = 0; i < ISC_CACHE_BUCKETS; i++)
+		for (isc_cached_t *e = c->b[i], *n; e; e = n) {
+			n = e->next;
+			free(e->impu);
+			free(e->xml);
+			free(e);
+		}
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+/* Remembers the User-Data of impu (replacing an older one). */
+static void cache_put(scscf_isc_cache_t *c, ims_str_t impu, ims_str_t xml)
+{
+	if (!c || !xml.len)
+		return;
+	unsigned h = ims_str_hash(impu) % ISC_CACHE_BUCKETS;
+	pthread_mutex_lock(&c->lock);
+	isc_cached_t *e = c->b[h];
+	while (e && !ims_str_eq_c(impu, e->impu))
+		e = e->next;
+	if (!e && c->n < ISC_CACHE_MAX && (e = calloc(1, sizeof(*e)))) {
+		e->impu = strndup(impu.s, impu.len);
+		if (!e->impu) {
+			free(e);
+			e = NULL;
+		} else {
+			e->next = c->b[h];
+			c->b[h] = e;
+			c->n++;
+		}
+	}
+	if (e && (e->xml_len != xml.len || memcmp(e->xml, xml.s, xml.len))) {
+		char *x = malloc(xml.len);
+		if (x) {
+			memcpy(x, xml.s, xml.len);
+			free(e->xml);
+			e->xml = x;
+			e->xml_len = xml.len;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Takes the User-Data of impu out of the cache (parsed), or NULL. */
+static scscf_profile_t *cache_take(scscf_isc_cache_t *c, ims_str_t impu)
+{
+	if (!c)
+		return NULL;
+	unsigned h = ims_str_hash(impu) % ISC_CACHE_BUCKETS;
+	isc_cached_t *found = NULL;
+	pthread_mutex_lock(&c->lock);
+	for (isc_cached_t **pp = &c->b[h]; *pp; pp = &(*pp)->next) {
+		if (ims_str_eq_c(impu, (*pp)->impu)) {
+			found = *pp;
+			*pp = found->next;
+			c->n--;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (!found)
+		return NULL;
+	scscf_profile_t *p = NULL;
+	if (found->xml && scscf_profile_load(found->xml, found->xml_len, &p, NULL) != 0)
+		p = NULL;
+	free(found->impu);
+	free(found->xml);
+	free(found);
+	return p;
+}
+
 void scscf_isc_on_register_final(scscf_ctx_t *ctx, sip_proxy_ctx_t *pctx, sip_msg_t *rsp)
 {
 	if (!ctx || !ctx->store || !rsp || rsp->status < 200 || rsp->status >= 300)
@@ -238,24 +342,39 @@ void scscf_isc_on_register_final(scscf_ctx_t *ctx, sip_proxy_ctx_t *pctx, sip_ms
 	ims_arena_t *a = ims_arena_create(2048);
 	if (!a)
 		return;
+	scscf_isc_cache_t *cache = scscf_session__isc_cache(ctx);
 	const sip_hdr_t *to = sip_msg_hdr(req, SIP_HDR_TO);
 	sip_nameaddr_t na;
 	ims_str_t impu;
 	scscf_reg_view_t view;
-	if (to && sip_nameaddr_parse(to->value, NULL, &na) == 0 && sip_uri_aor(&na.uri, a, &impu) == 0 &&
-	    scscf_reg_store_lookup(ctx->store, impu, scscf_now(), a, &view) == 0) {
+	int live = has_live_contact(rsp);
+	int worker = sip_proxy_ctx_worker(pctx);
+	if (!to || sip_nameaddr_parse(to->value, NULL, &na) || sip_uri_aor(&na.uri, a, &impu))
+		goto out;
+	/* Initial vs re-registration is not visible here: 0 lets every
+	 * REGISTER trigger through (RegistrationType not applied). */
+	int reg_type = live ? 0 : SCSCF_REGTYPE_DE, sent = 0;
+	if (scscf_reg_store_lookup(ctx->store, impu, scscf_now(), a, &view) == 0) {
 		if (view.profile) {
-			/* Initial vs re-registration is not visible here: 0 lets
-			 * every REGISTER trigger through (RegistrationType not
-			 * applied), a 2xx without live contacts is a DE. */
-			int reg_type = has_live_contact(rsp) ? 0 : SCSCF_REGTYPE_DE;
-			int n = scscf_isc_third_party_register(ctx, sip_proxy_ctx_worker(pctx), view.profile,
-							       req, rsp, reg_type);
+			int n = scscf_isc_third_party_register(ctx, worker, view.profile, req, rsp, reg_type);
 			if (n < 0)
 				LOG_WARN("scscf", "isc.register_error impu=%.*s err=%s", IMS_STR_FMT(impu),
 					 ims_strerror(n));
+			sent = 1;
 		}
+		if (live)
+			cache_put(cache, impu, view.user_data);
 		scscf_reg_view_release(&view);
 	}
+	if (!live) {
+		/* TS 24.229 §5.4.1.7: the ASs hear of the de-registration as well;
+		 * when the registration (and its profile) is gone, the cache has
+		 * the User-Data. */
+		scscf_profile_t *p = cache_take(cache, impu);
+		if (p && !sent)
+			scscf_isc_third_party_register(ctx, worker, p, req, rsp, SCSCF_REGTYPE_DE);
+		scscf_profile_free(p);
+	}
+out:
 	ims_arena_destroy(a);
 }

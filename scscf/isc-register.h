@@ -48,9 +48,18 @@ int scscf_isc_third_party_register(scscf_ctx_t *ctx, int worker, const scscf_pro
 /* The hook for the final response to a REGISTER (the proxy's on_final):
  * for a 2xx, looks the registration up by the To AOR and, when it has a
  * profile, sends the third-party REGISTERs (above) from the context's
- * worker. A 2xx without live contacts counts as a de-registration (by then
- * the profile is usually gone, so nothing is sent). Anything else: no-op. */
+ * worker. A 2xx without live contacts is a de-registration: the store has
+ * usually dropped the profile by then, so the User-Data remembered at the
+ * last registration (`cache`, may be NULL) is used for the Expires: 0
+ * REGISTERs. Anything else: no-op. */
 struct sip_proxy_ctx;
+typedef struct scscf_isc_cache scscf_isc_cache_t;
 void scscf_isc_on_register_final(scscf_ctx_t *ctx, struct sip_proxy_ctx *pctx, sip_msg_t *rsp);
+
+/* The User-Data remembered per registered public identity (for the
+ * third-party de-registration). Thread-safe. create returns NULL on
+ * out-of-memory; destroy takes NULL. */
+scscf_isc_cache_t *scscf_isc_cache_create(void);
+void scscf_isc_cache_destroy(scscf_isc_cache_t *c);
 
 #endif

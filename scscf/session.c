@@ -17,6 +17,7 @@
 
 #include "base/ims_err.h"
 #include "ifc-eval.h"
+#include "isc-register.h"
 #include "log/ims_log.h"
 #include "metrics/ims_metrics.h"
 #include "profile.h"
@@ -34,6 +35,7 @@ typedef struct scscf_session {
 	ims_str_t home_tel_prefixes;
 	ims_str_t own_uri;
 	ims_str_t realm;
+	scscf_isc_cache_t *isc_cache; /* User-Data for third-party de-registration */
 } scscf_session_t;
 
 typedef struct sess {
@@ -506,6 +508,12 @@ int scscf_session_init(scscf_ctx_t *ctx, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto bad;
 	}
+	if (!(ss->isc_cache = scscf_isc_cache_create())) {
+		scscf_odi_table_destroy(ss->odi);
+		snprintf(err, errlen, "out of memory");
+		rc = IMS_ENOMEM;
+		goto bad;
+	}
 	ctx->session = ss;
 	ctx->on_session = on_session;
 	ctx->on_session_response = on_response;
@@ -521,10 +529,17 @@ void scscf_session_destroy(scscf_ctx_t *ctx)
 	if (!ss)
 		return;
 	scscf_odi_table_destroy(ss->odi);
+	scscf_isc_cache_destroy(ss->isc_cache);
 	free(ss);
 	ctx->session = NULL;
 	ctx->on_session = NULL;
 	ctx->on_session_response = NULL;
+}
+
+scscf_isc_cache_t *scscf_session__isc_cache(scscf_ctx_t *ctx)
+{
+	scscf_session_t *ss = ctx ? ctx->session : NULL;
+	return ss ? ss->isc_cache : NULL;
 }
 
 void scscf_session_expire(scscf_ctx_t *ctx)

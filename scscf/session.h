@@ -35,4 +35,8 @@ void scscf_session_destroy(scscf_ctx_t *ctx);
 /* Drops expired odi entries (call it from the periodic expiry tick). */
 void scscf_session_expire(scscf_ctx_t *ctx);
 
+/* Session side internals shared with isc-register.c: the User-Data cache
+ * for third-party de-registrations (NULL before scscf_session_init). */
+struct scscf_isc_cache *scscf_session__isc_cache(scscf_ctx_t *ctx);
+
 #endif

@@ -12,6 +12,7 @@
 #  - a MESSAGE whose AS cannot be reached with SESSION_TERMINATED gets 500;
 #  - a MESSAGE whose AS never answers (SESSION_CONTINUED) goes on after the
 #    32 s transaction timeout and is answered 200 by the I-CSCF side;
+#  - de-registration: a third-party REGISTER with Expires: 0;
 #  - terminating side: a call to registered UE B passes B's terminating iFC
 #    (as1) and reaches B's contact with P-Called-Party-ID; a call that B's
 #    diversion AS retargets to a foreign URI runs B's ORIGINATING_CDIV iFC
@@ -299,6 +300,23 @@ else
 fi
 grep -q "session.from_as impu=sip:$B@$REALM case=ORIGINATING_CDIV next_ifc=0 retargeted=1" scscf.log \
   && ok "S-CSCF switched to ORIGINATING_CDIV for B after the retarget" || fail "no ORIGINATING_CDIV in the log"
+
+# 6. de-registration: the REGISTER-triggered AS gets a third-party
+# REGISTER with Expires: 0
+n_before=$(grep -c "^REQ REGISTER" asreg.log)
+if timeout 30 sipp "127.0.0.1:$S" -sf "$SC_DIR/scscf_ifc_dereg.xml" -i 127.0.0.1 -p $UA -m 1 -nostdin \
+     -trace_err -timeout 15 -timeout_error -key realm "$REALM" -key user "$A" \
+     -au "$A@$REALM" -ap secret >dereg.out 2>&1; then
+  ok "UE A de-registered"
+else
+  fail "de-registration"; tail -20 dereg.out
+fi
+for _ in $(seq 1 50); do [ "$(grep -c '^REQ REGISTER' asreg.log)" -gt "$n_before" ] && break; sleep 0.1; done
+if [ "$(grep -c '^REQ REGISTER' asreg.log)" -gt "$n_before" ] && tail -n 12 asreg.log | grep -q "^HDR Expires: 0"; then
+  ok "third-party REGISTER with Expires: 0 after the de-registration"
+else
+  fail "no third-party de-registration at the AS"; tail -12 asreg.log
+fi
 
 # /metrics counts the AS legs and the default handling decisions
 curl -s -m 2 "http://127.0.0.1:$MS/metrics" >metrics.txt
