@@ -23,6 +23,7 @@ typedef struct entry {
 	int64_t created;
 	uint32_t last_nc;
 	int used;
+	int reported; /* swept as unanswered */
 } entry_t;
 
 #define NBUCKETS 4096u
@@ -177,6 +178,42 @@ int scscf_auth_table_add(scscf_auth_table_t *t, ims_str_t impi, ims_str_t impu,
 	t->count++;
 	pthread_mutex_unlock(&t->mu);
 	return 0;
+}
+
+int scscf_auth_table_sweep(scscf_auth_table_t *t, int64_t now, scscf_auth_timeout_cb cb, void *arg)
+{
+	typedef struct rep {
+		struct rep *next;
+		char *impi, *impu;
+	} rep_t;
+	rep_t *list = NULL, *r, *n;
+	int count = 0;
+	pthread_mutex_lock(&t->mu);
+	for (size_t i = 0; i < NBUCKETS; i++)
+		for (entry_t *e = t->b[i]; e; e = e->next) {
+			if (e->used || e->reported || e->created + (int64_t)t->ttl > now)
+				continue;
+			e->reported = 1;
+			r = calloc(1, sizeof(*r));
+			if (!r)
+				continue;
+			r->impi = strdup(e->impi);
+			r->impu = strdup(e->impu);
+			r->next = list;
+			list = r;
+		}
+	pthread_mutex_unlock(&t->mu);
+	for (r = list; r; r = n) {
+		n = r->next;
+		if (r->impi && r->impu && cb) {
+			cb(arg, r->impi, r->impu);
+			count++;
+		}
+		free(r->impi);
+		free(r->impu);
+		free(r);
+	}
+	return count;
 }
 
 void scscf_auth_table_forget(scscf_auth_table_t *t, ims_str_t nonce)

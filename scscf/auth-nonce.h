@@ -78,6 +78,14 @@ int scscf_auth_table_check(scscf_auth_table_t *t, const sip_auth_t *cred, ims_st
 			   ims_str_t impi, ims_str_t realm, int64_t now,
 			   scscf_auth_result_t *res /* out */);
 
+/* Challenges nobody answered within ttl (TS 24.229 §5.4.1.2.1 timer
+ * reg-await-auth): cb(arg, impi, impu) is called once for each (outside
+ * the lock; strings valid during the call) so the registrar can send SAR
+ * AUTHENTICATION_TIMEOUT. The entries stay until 2 * ttl so a late answer
+ * still gets stale=true. Returns how many were reported. */
+typedef void (*scscf_auth_timeout_cb)(void *arg, const char *impi, const char *impu);
+int scscf_auth_table_sweep(scscf_auth_table_t *t, int64_t now, scscf_auth_timeout_cb cb, void *arg);
+
 /* Forgets the challenge with this nonce (after an AUTS, a failure). */
 void scscf_auth_table_forget(scscf_auth_table_t *t, ims_str_t nonce);
 

@@ -455,6 +455,29 @@ static void authenticated(reg_op_t *op)
 	}
 }
 
+static void on_notice_saa(void *arg, scscf_cx_result_t *res)
+{
+	char *impu = arg;
+	if (!res || !res->success)
+		LOG_WARN("scscf", "cx.sar_failed impu=%s code=%u", impu, res ? res->code : 0);
+	free(impu);
+	scscf_cx_result_free(res);
+}
+
+/* A SAR whose answer changes nothing here (timeouts, failures): sent and
+ * logged, never waited for. */
+static void sar_notice(scscf_ctx_t *ctx, ims_str_t impi, ims_str_t impu, cx_sat_t sat)
+{
+	char *copy = strndup(impu.s, impu.len);
+	if (!copy)
+		return;
+	LOG_INFO("scscf", "cx.sar impu=%s sat=%d", copy, (int)sat);
+	if (scscf_cx_send_sar(ctx, impi, impu, sat, 0, on_notice_saa, copy) != 0) {
+		LOG_WARN("scscf", "cx.sar_send_failed impu=%s sat=%d", copy, (int)sat);
+		free(copy);
+	}
+}
+
 void scscf_reg_on_register(scscf_ctx_t *ctx, sip_proxy_ctx_t *pctx)
 {
 	sip_msg_t *m = sip_proxy_ctx_msg(pctx);
@@ -533,6 +556,10 @@ void scscf_reg_on_register(scscf_ctx_t *ctx, sip_proxy_ctx_t *pctx)
 		LOG_NOTICE("scscf", "register.auth_failed impi=%.*s err=%s call_id=%.*s",
 			   IMS_STR_FMT(op->req.impi), ims_strerror(rc), IMS_STR_FMT(m->call_id));
 		count_result("auth_failed");
+		/* TS 29.228 §6.1.2: a user that is not registered keeps no
+		 * S-CSCF at the HSS after a failed authentication */
+		if (scscf_reg_store_state(ctx->store, op->req.impu, op->now) != SCSCF_REG_REGISTERED)
+			sar_notice(ctx, op->req.impi, op->req.impu, CX_SAT_AUTHENTICATION_FAILURE);
 		reply(op, 403, "Authentication Failed", IMS_STR(""));
 		return;
 	}
@@ -591,15 +618,6 @@ void scscf_on_cancel(sip_proxy_ctx_t *pctx, void *ud)
 
 /* ---- expiry and network de-registration ------------------------------------ */
 
-static void on_timeout_saa(void *arg, scscf_cx_result_t *res)
-{
-	char *impu = arg;
-	if (!res || !res->success)
-		LOG_WARN("scscf", "expiry.sar_failed impu=%s code=%u", impu, res ? res->code : 0);
-	free(impu);
-	scscf_cx_result_free(res);
-}
-
 static void on_expired(void *arg, const scscf_reg_change_t *chg)
 {
 	scscf_ctx_t *ctx = arg;
@@ -607,22 +625,36 @@ static void on_expired(void *arg, const scscf_reg_change_t *chg)
 	LOG_INFO("scscf", "expiry.bindings impu=%.*s left=%zu", IMS_STR_FMT(chg->impu), chg->n_live);
 	if (!chg->n_live) {
 		/* TS 24.229 §5.4.1.4: the last binding went: tell the HSS */
-		char *impu = strndup(chg->impu.s, chg->impu.len);
-		if (impu && scscf_cx_send_sar(ctx, chg->impi, chg->impu,
-					      CX_SAT_TIMEOUT_DEREGISTRATION, 0, on_timeout_saa,
-					      impu) != 0) {
-			LOG_WARN("scscf", "expiry.sar_send_failed impu=%s", impu);
-			free(impu);
-		}
+		sar_notice(ctx, chg->impi, chg->impu, CX_SAT_TIMEOUT_DEREGISTRATION);
 		count_result("expired");
 	}
 	scscf_regevent_notify(ctx, chg, now);
 }
 
+typedef struct sweep_arg {
+	scscf_ctx_t *ctx;
+	int64_t now;
+} sweep_arg_t;
+
+/* TS 24.229 §5.4.1.2.1 (reg-await-auth) / TS 29.228 §6.1.2: a challenge
+ * nobody answered clears the S-CSCF name the MAR left at the HSS, unless
+ * the user is registered here anyway. */
+static void on_auth_timeout(void *arg, const char *impi, const char *impu)
+{
+	sweep_arg_t *sa = arg;
+	LOG_INFO("scscf", "register.auth_timeout impi=%s impu=%s", impi, impu);
+	if (scscf_reg_store_state(sa->ctx->store, ims_str_cstr(impu), sa->now) !=
+	    SCSCF_REG_REGISTERED)
+		sar_notice(sa->ctx, ims_str_cstr(impi), ims_str_cstr(impu),
+			   CX_SAT_AUTHENTICATION_TIMEOUT);
+}
+
 int scscf_reg_expire_run(scscf_ctx_t *ctx, int64_t now)
 {
+	sweep_arg_t sa = { ctx, now };
 	int n = scscf_reg_store_expire(ctx->store, now, on_expired, ctx);
 	scscf_regevent_expire(ctx, now);
+	scscf_auth_table_sweep(ctx->auth, now, on_auth_timeout, &sa);
 	return n;
 }
 

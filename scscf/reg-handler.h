@@ -26,8 +26,9 @@ void scscf_on_cancel(sip_proxy_ctx_t *pctx, void *ud);
 
 /* One expiry sweep at `now`: removes expired bindings, sends SAR
  * TIMEOUT_DEREGISTRATION for every registration that lost its last one,
- * NOTIFYs reg-event subscribers and ends expired subscriptions. Call on a
- * worker thread. Returns how many registrations changed. */
+ * NOTIFYs reg-event subscribers, ends expired subscriptions, and sends SAR
+ * AUTHENTICATION_TIMEOUT for challenges nobody answered. Call on a worker
+ * thread. Returns how many registrations changed. */
 int scscf_reg_expire_run(scscf_ctx_t *ctx, int64_t now);
 
 /* A registration ended by the network (RTR): bindings removed, reg-event

@@ -329,6 +329,59 @@ static void test_challenge_text_carries_ck_ik(void **state)
 			 IMS_ENOSPC);
 }
 
+static int swept;
+static void on_sweep(void *arg, const char *impi, const char *impu)
+{
+	(void)arg;
+	assert_string_equal(impi, IMPI);
+	assert_string_equal(impu, IMPU);
+	swept++;
+}
+
+/* TS 24.229 §5.4.1.2.1 reg-await-auth: unanswered challenges reported once;
+ * answered ones never. */
+static void test_sweep_reports_unanswered_once(void **state)
+{
+	(void)state;
+	scscf_auth_table_t *t;
+	scscf_auth_vec_t v;
+	uint8_t k[16], opc[16];
+	char nonce[SCSCF_NONCE_MAX], opaque[SCSCF_OPAQUE_LEN + 1], resp[33];
+	sip_auth_t cred;
+	set1_vector(&v, k, opc);
+	assert_int_equal(scscf_auth_table_create(30, &t), 0);
+	assert_int_equal(scscf_auth_table_add(t, IMS_STR(IMPI), IMS_STR(IMPU), &v, 100, nonce, opaque), 0);
+	v.rand[0] ^= 1; /* a second, answered challenge */
+	assert_int_equal(scscf_auth_table_add(t, IMS_STR(IMPI), IMS_STR(IMPU), &v, 100, nonce, opaque), 0);
+	/* answered with XRES directly (the flipped RAND no longer matches AUTN
+	 * for a USIM, which does not matter to the S-CSCF's check) */
+	{
+		char ha1[33];
+		digest_ha1(IMS_STR(IMPI), IMS_STR(REALM), v.xres, 8, ha1);
+		digest_response(ha1, IMS_STR("REGISTER"), IMS_STR(URI), ims_str_cstr(nonce),
+				IMS_STR("00000001"), IMS_STR("0a4f113b"), IMS_STR("auth"), NULL, resp);
+	}
+	memset(&cred, 0, sizeof(cred));
+	cred.username = IMS_STR(IMPI);
+	cred.realm = IMS_STR(REALM);
+	cred.nonce = ims_str_cstr(nonce);
+	cred.uri = IMS_STR(URI);
+	cred.response = ims_str_cstr(resp);
+	cred.algorithm = IMS_STR("AKAv1-MD5");
+	cred.cnonce = IMS_STR("0a4f113b");
+	cred.qop = IMS_STR("auth");
+	cred.nc = IMS_STR("00000001");
+	assert_int_equal(scscf_auth_table_check(t, &cred, IMS_STR("REGISTER"), IMS_STR(IMPI),
+						IMS_STR(REALM), 101, NULL), 0);
+	swept = 0;
+	assert_int_equal(scscf_auth_table_sweep(t, 120, on_sweep, NULL), 0);
+	assert_int_equal(scscf_auth_table_sweep(t, 130, on_sweep, NULL), 1);
+	assert_int_equal(swept, 1);
+	assert_int_equal(scscf_auth_table_sweep(t, 140, on_sweep, NULL), 0);
+	assert_int_equal(scscf_auth_table_count(t), 2); /* kept for stale=true */
+	scscf_auth_table_destroy(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -341,6 +394,7 @@ int main(void)
 		cmocka_unit_test(test_auts_gives_rand_for_resync),
 		cmocka_unit_test(test_md5_with_hss_ha1),
 		cmocka_unit_test(test_challenge_text_carries_ck_ik),
+		cmocka_unit_test(test_sweep_reports_unanswered_once),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -393,10 +393,12 @@ static void test_auts_resync_and_wrong_answer(void **state)
 	assert_int_equal(aka_auts_check(H.k, H.opc, H.last_resync, H.last_resync + 16, back), 0);
 	assert_memory_equal(back, sqn_ms, 6);
 
-	/* a wrong answer to the fresh challenge -> 403, no SAR */
+	/* a wrong answer to the fresh challenge -> 403, and the HSS forgets
+	 * us for this user (SAR AUTHENTICATION_FAILURE, TS 29.228 §6.1.2) */
 	ue_auth(auth, sizeof(auth), "00000001", 1);
 	assert_int_equal(reg(auth, CONTACT, "call-2"), 403);
-	assert_int_equal(H.n_sar, 0);
+	assert_int_equal(H.n_sar, 1);
+	assert_int_equal(H.last_sat, CX_SAT_AUTHENTICATION_FAILURE);
 	/* a nonce the S-CSCF never issued -> a fresh challenge */
 	assert_int_equal(reg("Authorization: Digest username=\"" IMPI "\", realm=\"" REALM
 			     "\", nonce=\"AAAA\", uri=\"sip:" REALM "\", response=\"0123456789abcdef"
@@ -416,6 +418,21 @@ static void test_hss_failures_answer_at_once(void **state)
 	assert_int_equal(reg(NULL, CONTACT, "call-3"), 403);
 	H.mode = HSS_OK;
 	assert_int_equal(reg(NULL, CONTACT, "call-3"), 401);
+}
+
+static void test_unanswered_challenge_times_out(void **state)
+{
+	(void)state;
+	assert_int_equal(reg(NULL, CONTACT, "call-11"), 401);
+	assert_int_equal(H.n_sar, 0);
+	assert_int_equal(scscf_reg_expire_run(&H.ctx, scscf_now() + 5), 0);
+	assert_int_equal(H.n_sar, 0);
+	/* after nonce_ttl (30 s): SAR AUTHENTICATION_TIMEOUT, once */
+	scscf_reg_expire_run(&H.ctx, scscf_now() + 31);
+	assert_int_equal(H.n_sar, 1);
+	assert_int_equal(H.last_sat, CX_SAT_AUTHENTICATION_TIMEOUT);
+	scscf_reg_expire_run(&H.ctx, scscf_now() + 40);
+	assert_int_equal(H.n_sar, 1);
 }
 
 static void test_too_brief_and_bad_contact(void **state)
@@ -698,6 +715,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_aka_register_reregister_deregister, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_auts_resync_and_wrong_answer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hss_failures_answer_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unanswered_challenge_times_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_brief_and_bad_contact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_md5_register, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reg_event_from_pcscf, setup, teardown),
