@@ -33,7 +33,7 @@ const char *const scscf_known_keys[] = {
 	"diameter.work_dir",
 	"db.path",
 	"registrar.default_expires", "registrar.min_expires", "registrar.max_expires",
-	"registrar.expiry_interval_ms",
+	"registrar.expiry_interval_ms", "registrar.max_contacts",
 	"auth.default_scheme", "auth.nonce_ttl",
 	"regevent.default_expires", "regevent.max_expires",
 	"session.*",
@@ -168,6 +168,8 @@ int scscf_configure(ims_cfg_t *y, void **out, char *err, size_t errlen)
 		free(run);
 		return IMS_ECONFIG;
 	}
+	CFGINT("registrar.max_contacts", 10, 0, 1000, &n);
+	c->max_contacts = (uint32_t)n;
 	CFGINT("registrar.expiry_interval_ms", 1000, 10, 600000, &n);
 	c->expiry_interval_ms = (uint32_t)n;
 	CFGSTR("auth.default_scheme", "aka", &s);

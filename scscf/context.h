@@ -60,6 +60,7 @@ typedef struct scscf_cfg {
 
 	const char *db_path;     /* SQLite file of the bindings; ":memory:" allowed */
 	uint32_t default_expires, min_expires, max_expires; /* RFC 3261 §10.2.1.1 */
+	uint32_t max_contacts;   /* live bindings per registration; 0 = no bound */
 	uint32_t nonce_ttl;      /* seconds a challenge stays valid */
 	uint32_t expiry_interval_ms; /* period of the expiry sweep */
 	scscf_auth_scheme_t auth_default;

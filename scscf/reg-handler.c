@@ -49,7 +49,8 @@ static void count_result(const char *what)
 	static const char *const names[] = { "challenged", "registered", "deregistered",
 					     "auth_failed", "resync", "mar_failed", "sar_failed",
 					     "bad_request", "too_brief", "out_of_order",
-					     "expired", "overload", "cx_failed", "store_failed" };
+					     "expired", "overload", "cx_failed", "store_failed",
+					     "too_many" };
 	static ims_counter_t *_Atomic cache[sizeof(names) / sizeof(names[0])];
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		if (strcmp(names[i], what) != 0)
@@ -429,6 +430,14 @@ static void authenticated(reg_op_t *op)
 	}
 	if (rc != 0) {
 		reply(op, 500, "Server Internal Error", IMS_STR(""));
+		return;
+	}
+	if (op->ctx->cfg.max_contacts && chg.n_live > op->ctx->cfg.max_contacts) {
+		/* TS 24.229 §5.4.1.2.2: too many simultaneous registrations */
+		LOG_NOTICE("scscf", "register.too_many impu=%.*s bindings=%zu max=%u",
+			   IMS_STR_FMT(op->req.impu), chg.n_live, op->ctx->cfg.max_contacts);
+		count_result("too_many");
+		reply(op, 403, "Too Many Registrations", IMS_STR(""));
 		return;
 	}
 	if (chg.new_state == SCSCF_REG_NOT_REGISTERED) {

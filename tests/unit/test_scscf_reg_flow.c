@@ -183,6 +183,7 @@ static int setup(void **state)
 	c->default_expires = 3600;
 	c->min_expires = 60;
 	c->max_expires = 7200;
+	c->max_contacts = 3;
 	c->nonce_ttl = 30;
 	c->auth_default = SCSCF_AUTH_AKA;
 	c->sub_default_expires = 600;
@@ -445,6 +446,28 @@ static void test_too_brief_and_bad_contact(void **state)
 			 400);
 	assert_int_equal(reg(NULL, "Contact: *", "call-4"), 400); /* "*" needs Expires: 0 */
 	assert_int_equal(H.n_mar, 0);
+}
+
+static void test_too_many_contacts(void **state)
+{
+	(void)state;
+	char auth[1024];
+	load_user_data();
+	assert_int_equal(reg(NULL, CONTACT, "call-12"), 401);
+	ue_auth(auth, sizeof(auth), "00000001", 0);
+	assert_int_equal(reg(auth,
+			     "Contact: <sip:a@192.0.2.10:5070>, <sip:b@192.0.2.10:5070>, "
+			     "<sip:c@192.0.2.10:5070>",
+			     "call-12"),
+			 200);
+	ue_auth(auth, sizeof(auth), "00000002", 0);
+	assert_int_equal(reg(auth, "Contact: <sip:d@192.0.2.10:5070>", "call-12b"), 403);
+	assert_non_null(strstr(H.rsp, "403 Too Many Registrations"));
+	/* replacing one is fine */
+	ue_auth(auth, sizeof(auth), "00000003", 0);
+	assert_int_equal(reg(auth, "Contact: <sip:a@192.0.2.10:5070>;expires=0, <sip:d@192.0.2.10:5070>",
+			     "call-12"),
+			 200);
 }
 
 static void test_md5_register(void **state)
@@ -717,6 +740,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hss_failures_answer_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unanswered_challenge_times_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_too_brief_and_bad_contact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_too_many_contacts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_md5_register, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reg_event_from_pcscf, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reg_event_subscription_expires, setup, teardown),
