@@ -657,9 +657,11 @@ void hss_cx_lir(void *arg, const cx_req_t *req, cx_answer_t *ans, ims_arena_t *a
 		/* an S-CSCF already keeps the unregistered user's profile */
 		exp_result(ans, CX_DIAMETER_UNREGISTERED_SERVICE);
 		ims_arena_strdup(a, ims_str_cstr(scscf), &ans->server_name);
-	} else if (has_unregistered_services(sub)) {
-		/* §6.1.4.1: services for the unregistered state: the I-CSCF
-		 * picks an S-CSCF with these capabilities (or the kept name) */
+	} else if (req->has_originating || has_unregistered_services(sub)) {
+		/* §6.1.4.1: services for the unregistered state, or an
+		 * originating request on behalf of an unregistered user
+		 * (Originating-Request): the I-CSCF picks an S-CSCF with these
+		 * capabilities (or the kept name) */
 		exp_result(ans, CX_DIAMETER_UNREGISTERED_SERVICE);
 		if (scscf[0])
 			ims_arena_strdup(a, ims_str_cstr(scscf), &ans->server_name);

@@ -301,6 +301,12 @@ static void test_sar_registration_cycle(void **state)
 
 	a = run(hss_cx_lir, fx, &l);
 	assert_int_equal(a.exp_result_code, CX_DIAMETER_ERROR_IDENTITY_NOT_REGISTERED);
+	/* originating on behalf of the unregistered user: capabilities */
+	l.has_originating = 1;
+	a = run(hss_cx_lir, fx, &l);
+	assert_int_equal(a.exp_result_code, CX_DIAMETER_UNREGISTERED_SERVICE);
+	assert_true(a.has_caps);
+	l.has_originating = 0;
 
 	/* the host falls back to the S-CSCF URI's host part */
 	assert_int_equal(hss_cx_scscf_host(fx->ctx, IMPI1, "sip:scscf2." REALM ":6060;lr", host,
