@@ -153,6 +153,54 @@ static void test_derive_impi(void **state)
 	ims_arena_destroy(a);
 }
 
+/* Mutated REGISTERs (a byte changed, the message cut) never crash the
+ * reader and always end in 0 or an error code (run under ASan/UBSan). */
+static void test_mutations_are_answered_not_crashed(void **state)
+{
+	(void)state;
+	static const char base[] =
+		"REGISTER sip:" REALM " SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\r\n"
+		"From: <sip:alice@" REALM ">;tag=1\r\n"
+		"To: <sip:alice@" REALM ">\r\n"
+		"Call-ID: c1\r\nCSeq: 7 REGISTER\r\n"
+		"Contact: <sip:a@10.0.0.1>;q=0.5;expires=120;+sip.instance=\"<urn:x>\";reg-id=1, *\r\n"
+		"Path: <sip:p1;lr>, <sip:p2;lr>\r\n"
+		"Authorization: Digest username=\"a@b\", realm=\"" REALM "\", nonce=\"n\", "
+		"uri=\"sip:x\", response=\"r\", auts=\"AAAA\", integrity-protected=\"yes\"\r\n"
+		"Expires: 60\r\nContent-Length: 0\r\n\r\n";
+	static const char alphabet[] = "<>;,=\"*:@ \r\n0a9Z\\";
+	uint32_t rng = 12345;
+	int parsed = 0;
+	for (int i = 0; i < 3000; i++) {
+		char buf[sizeof(base)];
+		size_t len = sizeof(base) - 1;
+		ims_arena_t *a = ims_arena_create(8192);
+		sip_msg_t *m;
+		scscf_reg_req_t r;
+		const char *why;
+		memcpy(buf, base, len + 1);
+		for (int k = 0; k < 1 + (i % 4); k++) {
+			rng = rng * 1103515245u + 12345u;
+			buf[(rng >> 8) % len] = alphabet[(rng >> 20) % (sizeof(alphabet) - 1)];
+		}
+		if (i % 7 == 0) {
+			rng = rng * 1103515245u + 12345u;
+			len = (rng >> 8) % len;
+		}
+		if (sip_msg_parse(buf, len, a, &m, NULL) == 0) {
+			int rc = scscf_reg_req_parse(m, &cfg, IMS_STR("sip:10.0.0.1:5060"), 1000, a, &r,
+						     &why);
+			assert_true(rc == 0 || rc == IMS_EPARSE || rc == IMS_ENOMEM);
+			if (rc == IMS_EPARSE)
+				assert_non_null(why);
+			parsed++;
+		}
+		ims_arena_destroy(a);
+	}
+	assert_true(parsed > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -160,6 +208,7 @@ int main(void)
 		cmocka_unit_test_setup(test_credentials_pick_scheme_and_identity, setup),
 		cmocka_unit_test_setup(test_star_and_bad_values, setup),
 		cmocka_unit_test_setup(test_derive_impi, setup),
+		cmocka_unit_test_setup(test_mutations_are_answered_not_crashed, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
