@@ -217,12 +217,67 @@ static int compile_ifc(ims_arena_t *a, scscf_ifc_t *f)
 	return compile_groups(a, &f->trigger);
 }
 
+static int view_match(const void *re, ims_str_t v);
+
+/* TS 23.003 §13.5: "sip:chatroom-!.*!@example.com" - the part between
+ * the '!' delimiters is a regular expression, the rest is literal. Builds
+ * an anchored ERE with the literal parts escaped. */
+static int compile_wildcard(ims_arena_t *a, scscf_impu_t *u)
+{
+	ims_str_t w = u->wildcarded_psi.len ? u->wildcarded_psi : u->identity;
+	const char *b1 = memchr(w.s, '!', w.len);
+	const char *b2 = b1 ? memchr(b1 + 1, '!', (size_t)(w.s + w.len - b1 - 1)) : NULL;
+	if (!b2)
+		return 0; /* no wildcard part: exact matching only */
+	char *re = ims_arena_alloc(a, 2 * w.len + 8);
+	if (!re)
+		return IMS_ENOMEM;
+	size_t n = 0;
+	re[n++] = '^';
+	for (const char *c = w.s; c < w.s + w.len; c++) {
+		if (c == b1) {
+			re[n++] = '(';
+			memcpy(re + n, b1 + 1, (size_t)(b2 - b1 - 1));
+			n += (size_t)(b2 - b1 - 1);
+			re[n++] = ')';
+			c = b2;
+			continue;
+		}
+		if (strchr(".[]()*+?{}|^$\\", *c))
+			re[n++] = '\\';
+		re[n++] = *c;
+	}
+	re[n++] = '$';
+	re[n] = 0;
+	int rc = compile_re(a, ims_str_from(re, n), &u->re_wildcard);
+	if (rc == IMS_EINVAL) {
+		LOG_WARN("scscf", "ifc.bad_wildcard identity=%.*s", IMS_STR_FMT(u->identity));
+		return 0;
+	}
+	return rc;
+}
+
+int scscf_ifc_wildcard_match(const scscf_impu_t *u, ims_str_t uri)
+{
+	return u->re_wildcard && view_match(u->re_wildcard, uri);
+}
+
 int scscf_ifc_compile(scscf_profile_t *p)
 {
 	if (p->compiled)
 		return 0;
 	for (unsigned i = 0; i < p->n_sps; i++) {
 		scscf_service_profile_t *sp = &p->sps[i];
+		for (unsigned k = 0; k < sp->n_impus; k++) {
+			if (sp->impus[k].identity_type != SCSCF_ID_WILDCARDED_PSI)
+				continue;
+			int rc = compile_wildcard(p->arena, &sp->impus[k]);
+			if (rc) {
+				p->compiled = 1;
+				scscf_ifc_release(p);
+				return rc;
+			}
+		}
 		for (unsigned k = 0; k < sp->n_ifcs; k++) {
 			int rc = compile_ifc(p->arena, &sp->ifcs[k]);
 			if (rc) {
@@ -243,6 +298,11 @@ void scscf_ifc_release(scscf_profile_t *p)
 		return;
 	for (unsigned i = 0; i < p->n_sps; i++) {
 		scscf_service_profile_t *sp = &p->sps[i];
+		for (unsigned k = 0; k < sp->n_impus; k++) {
+			if (sp->impus[k].re_wildcard)
+				regfree(sp->impus[k].re_wildcard);
+			sp->impus[k].re_wildcard = NULL;
+		}
 		for (unsigned k = 0; k < sp->n_ifcs; k++) {
 			scscf_trigger_t *t = &sp->ifcs[k].trigger;
 			for (unsigned j = 0; j < t->n_spt; j++) {

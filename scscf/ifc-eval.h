@@ -45,6 +45,10 @@ void scscf_ifc_req_from_msg(const struct sip_msg *m, scscf_ifc_req_t *out /* out
  * be freed). Calling it twice is a no-op. */
 int scscf_ifc_compile(scscf_profile_t *p);
 
+/* 1 when `uri` matches the compiled wildcarded PSI of `u` (TS 23.003
+ * §13.5), else 0 (also for identities that are not wildcarded). */
+int scscf_ifc_wildcard_match(const scscf_impu_t *u, ims_str_t uri);
+
 /* Frees the regexes of a compiled profile (scscf_profile_free calls it). */
 void scscf_ifc_release(scscf_profile_t *p);
 

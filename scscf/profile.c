@@ -546,12 +546,14 @@ int scscf_profile_find_impu(const scscf_profile_t *p, ims_str_t uri,
 {
 	if (!p)
 		return 0;
-	for (int pass = 0; pass < 2; pass++) {
+	for (int pass = 0; pass < 3; pass++) {
 		for (unsigned i = 0; i < p->n_sps; i++) {
 			const scscf_service_profile_t *s = &p->sps[i];
 			for (unsigned k = 0; k < s->n_impus; k++) {
 				ims_str_t id = s->impus[k].identity;
-				int hit = pass == 0 ? ims_str_eq(id, uri) : uri_equal(id, uri);
+				int hit = pass == 0   ? ims_str_eq(id, uri)
+					  : pass == 1 ? uri_equal(id, uri)
+						      : scscf_ifc_wildcard_match(&s->impus[k], uri);
 				if (!hit)
 					continue;
 				if (sp)

@@ -122,6 +122,7 @@ typedef struct scscf_impu {
 	scscf_identity_type_t identity_type;
 	ims_str_t wildcarded_psi;  /* empty unless given */
 	ims_str_t display_name;    /* Rel-8 Extension DisplayName, empty unless given */
+	void *re_wildcard;         /* compiled "!regex!" of a wildcarded PSI (ifc-eval) */
 } scscf_impu_t;
 
 typedef struct scscf_service_profile {
@@ -166,8 +167,9 @@ int scscf_profile_load(const char *xml, size_t len, scscf_profile_t **out /* out
 void scscf_profile_free(scscf_profile_t *p);
 
 /* Finds the public identity `uri` in the profile: an exact match first,
- * then (sip/sips/tel) URI equality (RFC 3261 §19.1.4). Wildcarded PSIs
- * are matched by their exact identity only.
+ * then (sip/sips/tel) URI equality (RFC 3261 §19.1.4), then the
+ * wildcarded PSIs of a compiled profile (TS 23.003 §13.5: the part between
+ * '!' delimiters is a regular expression, the rest literal).
  * Returns 1 with *sp / *impu (either out may be NULL) or 0. */
 int scscf_profile_find_impu(const scscf_profile_t *p, ims_str_t uri,
 			    const scscf_service_profile_t **sp /* out */,

@@ -166,6 +166,16 @@ static void test_profile_find_impu(void **state)
 	assert_int_equal(scscf_profile_find_impu(p, IMS_STR("sip:bob@ims.mnc001.mcc001.3gppnetwork.org"),
 						 NULL, NULL), 0);
 	assert_int_equal(scscf_profile_find_impu(NULL, IMS_STR("sip:x@y"), NULL, NULL), 0);
+	/* Wildcarded PSI (TS 23.003 §13.5): the !...! part is a regex. */
+	assert_int_equal(scscf_profile_find_impu(p, IMS_STR("sip:conf-room42@ims.mnc001.mcc001.3gppnetwork.org"),
+						 &sp, &u), 1);
+	assert_ptr_equal(sp, &p->sps[1]);
+	assert_ptr_equal(u, &p->sps[1].impus[0]);
+	/* The literal parts are literal: '.' in the domain is not "any". */
+	assert_int_equal(scscf_profile_find_impu(p, IMS_STR("sip:conf-room42@imsXmnc001.mcc001.3gppnetwork.org"),
+						 NULL, NULL), 0);
+	assert_int_equal(scscf_profile_find_impu(p, IMS_STR("sip:xconf-1@ims.mnc001.mcc001.3gppnetwork.org"),
+						 NULL, NULL), 0);
 	scscf_profile_free(p);
 }
 
