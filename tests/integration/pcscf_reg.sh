@@ -54,6 +54,15 @@ for _ in $(seq 1 50); do
 done
 curl -s -m 1 -o /dev/null "http://127.0.0.1:$METRICS/healthz" || { fail "ims-pcscf did not start"; cat pcscf.log; exit 1; }
 
+# A second P-CSCF on the same SIP port must not start (SPEC.md: one line
+# naming the port, exit 1).
+sed "s/port: $METRICS/port: $((METRICS + 9))/" pcscf.yaml > pcscf2.yaml
+timeout 10 "$BIN/ims-pcscf" -c pcscf2.yaml >pcscf2.log 2>&1
+rc=$?
+out=$(grep -v '^20' pcscf2.log)
+if [ "$rc" = 1 ] && echo "$out" | grep -q "127.0.0.1:$P"; then ok "port in use: $out"
+else fail "second P-CSCF on the same port: rc=$rc out=$out"; fi
+
 sipp_bg() { # name port scenario [args...]: a SIPp UAS in the background
   local name=$1 port=$2 sf=$3; shift 3
   sipp -sf "$SC_DIR/$sf" -i 127.0.0.1 -p "$port" -m "${M:-1}" -nostdin -trace_err -trace_msg \
