@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "base/ims_err.h"
+#include "sip/msg/sip_msg.h"
 #include "../../scscf/ifc-eval.h"
 #include "../../scscf/profile.h"
 
@@ -293,6 +294,41 @@ static void test_ifc_costly_regex_is_invalid(void **state)
 	scscf_profile_free(p);
 }
 
+/* The request view built from a parsed message: headers in wire order
+ * (deleted ones skipped), the Content-Type and the SDP body. */
+static void test_ifc_request_from_parsed_message(void **state)
+{
+	(void)state;
+	static const char text[] =
+		"INVITE sip:bob@ims.example SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-1\r\n"
+		"From: <sip:alice@ims.example>;tag=1\r\nTo: <sip:bob@ims.example>\r\n"
+		"Call-ID: m1\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
+		"s: urgent call\r\n"
+		"c: application/sdp\r\n"
+		"Content-Length: 36\r\n\r\n"
+		"v=0\r\nm=video 4002 RTP/AVP 96\r\nc=IN\r\n";
+	ims_arena_t *a = ims_arena_create(4096);
+	sip_msg_t *m = NULL;
+	assert_int_equal(sip_msg_parse(text, sizeof(text) - 1, a, &m, NULL), 0);
+	scscf_ifc_req_t r;
+	scscf_ifc_req_from_msg(m, &r);
+	assert_true(ims_str_eq_c(r.method, "INVITE"));
+	assert_true(ims_str_eq_c(r.ruri, "sip:bob@ims.example"));
+	assert_true(ims_str_eq_c(r.content_type, "application/sdp"));
+	scscf_profile_t *p = profile_with(one_ifc(
+		TP(1, SPT(0, "<SIPHeader><Header>Subject</Header><Content>urgent</Content></SIPHeader>")
+			      SPT(1, "<SessionDescription><Line>m</Line><Content>^video</Content></SessionDescription>")
+				      SPT(2, "<RequestURI>^sip:bob@</RequestURI>")),
+		NULL));
+	assert_int_equal(scscf_ifc_match(&p->sps[0].ifcs[0], &r, 0, 1), 1);
+	/* An edit that removes the header takes it out of the evaluation. */
+	sip_msg_hdr_remove(m, sip_msg_hdr(m, SIP_HDR_SUBJECT));
+	assert_int_equal(scscf_ifc_match(&p->sps[0].ifcs[0], &r, 0, 1), 0);
+	scscf_profile_free(p);
+	ims_arena_destroy(a);
+}
+
 /* Matching never reads past a view: the Request-URI is a slice of a
  * longer buffer whose tail would match. */
 static void test_ifc_regex_respects_view_length(void **state)
@@ -384,6 +420,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ifc_case_table),
 		cmocka_unit_test(test_ifc_header_compact_form),
+		cmocka_unit_test(test_ifc_request_from_parsed_message),
 		cmocka_unit_test(test_ifc_backref_is_invalid),
 		cmocka_unit_test(test_ifc_costly_regex_is_invalid),
 		cmocka_unit_test(test_ifc_regex_respects_view_length),
