@@ -77,7 +77,7 @@ bad:
 
 const char *const icscf_known_keys[] = {
 	"realm", "sip.listen[].addr", "sip.listen[].port", "sip.listen[].proto",
-	"sip.listen[].advertise", "sip.workers",
+	"sip.listen[].advertise", "sip.workers", "sip.hosts[]", "sip.hosts",
 	"diameter.identity", "diameter.realm", "diameter.port", "diameter.hss_host",
 	"diameter.hss_addr", "diameter.hss_port", "diameter.timeout_ms", "diameter.work_dir",
 	"scscf_pool[].name", "scscf_pool[].uri", "scscf_pool[].capabilities[]",
@@ -118,6 +118,24 @@ int icscf_configure(ims_cfg_t *cfg, void **out, char *err, size_t errlen)
 	if (ims_cfg_int(cfg, "sip.workers", 2, 0, 64, &v) != 0)
 		goto bad;
 	k->workers = (int)v;
+	/* Names DNS does not know (lab): "scscf.<realm>=127.0.0.1". */
+	int nh = ims_cfg_list_len(cfg, "sip.hosts");
+	if (nh < 0)
+		goto bad;
+	if (nh > 16) {
+		snprintf(err, errlen, "sip.hosts: at most 16 entries");
+		goto fail;
+	}
+	for (int i = 0; i < nh; i++) {
+		snprintf(path, sizeof(path), "sip.hosts[%d]", i);
+		if (ims_cfg_str(cfg, path, NULL, &k->hosts[i]) != 0)
+			goto bad;
+		const char *eq = strchr(k->hosts[i], '=');
+		if (!eq || eq == k->hosts[i] || !eq[1]) {
+			snprintf(err, errlen, "%s: \"%s\" is not name=address", path, k->hosts[i]);
+			goto fail;
+		}
+	}
 
 	free(owned.identity);
 	free(owned.hss_host);
@@ -282,6 +300,7 @@ int icscf_start(void *ctx, char *err, size_t errlen)
 	pc.tp.listen = c->cfg.listen;
 	pc.tp.nlisten = c->cfg.n_listen;
 	pc.tp.workers = c->cfg.workers;
+	pc.hosts = c->cfg.hosts;
 	pc.server = "ims-icscf/" IMS_VERSION;
 	static const char *const supported[] = { "path", NULL };
 	pc.supported = supported;

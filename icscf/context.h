@@ -23,6 +23,7 @@ typedef struct icscf_cfg {
 	sip_tp_listen_t listen[ICSCF_MAX_LISTEN];
 	size_t n_listen;
 	int workers;
+	const char *hosts[17];             /* sip.hosts: "name=addr", NULL-terminated */
 	const char *dia_identity;   /* icscf.<realm> */
 	const char *dia_realm;
 	const char *hss_host;       /* hss.<realm> */

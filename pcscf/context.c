@@ -101,7 +101,7 @@ static int cfg_fail(ims_cfg_t *cfg, char *err, size_t errlen)
 
 const char *const pcscf_known_keys[] = {
 	"realm", "sip.listen[].addr", "sip.listen[].port", "sip.listen[].proto",
-	"sip.listen[].advertise", "sip.workers", "icscf[]", "icscf",
+	"sip.listen[].advertise", "sip.workers", "sip.hosts[]", "sip.hosts", "icscf[]", "icscf",
 	"visited_network_id", "reg_event", "expiry_interval_ms", NULL,
 };
 
@@ -123,6 +123,24 @@ int pcscf_configure(ims_cfg_t *cfg, void **out, char *err, size_t errlen)
 	if (ims_cfg_int(cfg, "sip.workers", 2, 0, 64, &v) != 0)
 		goto bad;
 	k->workers = (int)v;
+	/* Names DNS does not know (lab): "scscf.<realm>=127.0.0.1". */
+	int nh = ims_cfg_list_len(cfg, "sip.hosts");
+	if (nh < 0)
+		goto bad;
+	if (nh > 16) {
+		snprintf(err, errlen, "sip.hosts: at most 16 entries");
+		goto fail;
+	}
+	for (int i = 0; i < nh; i++) {
+		snprintf(path, sizeof(path), "sip.hosts[%d]", i);
+		if (ims_cfg_str(cfg, path, NULL, &k->hosts[i]) != 0)
+			goto bad;
+		const char *eq = strchr(k->hosts[i], '=');
+		if (!eq || eq == k->hosts[i] || !eq[1]) {
+			snprintf(err, errlen, "%s: \"%s\" is not name=address", path, k->hosts[i]);
+			goto fail;
+		}
+	}
 	/* Path and Contact name the first listener (its advertised name). */
 	k->host = k->listen[0].advertise[0] ? k->listen[0].advertise : k->listen[0].host;
 	k->port = k->listen[0].port;
@@ -249,6 +267,7 @@ int pcscf_start(void *ctx, char *err, size_t errlen)
 	pc.tp.listen = c->cfg.listen;
 	pc.tp.nlisten = c->cfg.n_listen;
 	pc.tp.workers = c->cfg.workers;
+	pc.hosts = c->cfg.hosts;
 	pc.supported = supported;
 	pc.server = "ims-pcscf/" IMS_VERSION;
 	/* An advertised name also means "us" (with our port only: on a

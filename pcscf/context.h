@@ -27,7 +27,8 @@ typedef struct pcscf_cfg {
 	const char *realm;                 /* home domain; orig-ioi */
 	sip_tp_listen_t listen[PCSCF_MAX_LISTEN];
 	size_t n_listen;
-	int workers;                       /* SIP worker threads, 0 = cores */
+	int workers;
+	const char *hosts[17];             /* sip.hosts: "name=addr", NULL-terminated */                       /* SIP worker threads, 0 = cores */
 	const char *icscf[PCSCF_MAX_ICSCF];/* I-CSCF URIs, tried in order (503/timeout: next) */
 	unsigned n_icscf;
 	const char *visited_network_id;    /* P-Visited-Network-ID value */

@@ -38,6 +38,8 @@ sip:
   listen:
     - {addr: 127.0.0.1, port: $P, proto: both}
   workers: 2
+  # the stand-in S-CSCF's Service-Route names a host DNS does not know
+  hosts: ["scscf.test.invalid=127.0.0.1"]
 icscf: ["sip:127.0.0.1:$DEAD;transport=tcp", "sip:127.0.0.1:$IC;transport=tcp"]
 http:
   port: $METRICS
@@ -81,7 +83,7 @@ waitpid_t() { # pid seconds
 }
 
 # 1. Registration through the P-CSCF.
-sipp_bg icscf "$IC" pcscf_icscf_uas.xml -t t1 -key realm "$REALM" -key user ue1 -key scscf "127.0.0.1:$SC"
+sipp_bg icscf "$IC" pcscf_icscf_uas.xml -t t1 -key realm "$REALM" -key user ue1 -key scscf "scscf.test.invalid:$SC"
 M=2 sipp_bg scscf "$SC" pcscf_scscf_uas.xml -key realm "$REALM" -key user ue1
 sleep 0.5
 if sipp_run ue "$UE" pcscf_ue.xml "127.0.0.1:$P" -key realm "$REALM" -key user ue1; then

@@ -37,6 +37,7 @@ static void test_advertise_and_icscf_list(void **state)
 	char err[256] = "";
 	static const char y[] =
 		"sip:\n  listen:\n    - {addr: 127.0.0.1, port: 14060, proto: udp, advertise: pcscf.ims.test}\n"
+		"  hosts: [\"scscf.ims.test=127.0.0.1\"]\n"
 		"icscf: [\"sip:127.0.0.1:14062;transport=tcp\", \"sip:127.0.0.1:14063\"]\n"
 		"visited_network_id: visited.test\nreg_event: off\n";
 	ims_cfg_t *cfg = ims_cfg_parse(y, strlen(y), "pcscf.yaml", err, sizeof(err));
@@ -49,6 +50,8 @@ static void test_advertise_and_icscf_list(void **state)
 	assert_int_equal(c->cfg.n_icscf, 2);
 	assert_string_equal(c->visited_quoted, "\"visited.test\"");
 	assert_false(c->cfg.reg_event);
+	assert_string_equal(c->cfg.hosts[0], "scscf.ims.test=127.0.0.1");
+	assert_null(c->cfg.hosts[1]);
 	pcscf_destroy(c);
 	ims_cfg_free(cfg);
 }
@@ -64,6 +67,7 @@ static void test_errors_name_the_key(void **state)
 		{ "sip:\n  listen:\n    - {proto: ws}\n", "sip.listen[0].proto" },
 		{ "expiry_interval_ms: 1\n", "expiry_interval_ms" },
 		{ "reg_event: maybe\n", "reg_event" },
+		{ "sip:\n  hosts: [\"no-equals\"]\n", "sip.hosts[0]" },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		char err[256] = "";
