@@ -386,6 +386,15 @@ int scscf_session_on_request(scscf_ctx_t *ctx, sip_proxy_ctx_t *pctx, sip_msg_t 
 {
 	scscf_session_t *ss = ctx->session;
 	ims_arena_t *a = sip_proxy_ctx_arena(pctx);
+	/* RFC 3261 §11: OPTIONS addressed to the S-CSCF itself (no user
+	 * part, no Route left) is a capability / keep-alive probe: answer it. */
+	const sip_uri_t *ru = sip_msg_ruri(m);
+	if (m->method_id == SIP_METHOD_OPTIONS && ru && ru->user.len == 0 && !m->to_tag.len &&
+	    !sip_msg_hdr(m, SIP_HDR_ROUTE) && sip_proxy_is_local_uri(sip_proxy_ctx_proxy(pctx), ru))
+		return sip_proxy_reply(pctx, 200, IMS_STR_NULL,
+				       IMS_STR("Allow: INVITE, ACK, BYE, CANCEL, OPTIONS, MESSAGE, "
+					       "SUBSCRIBE, NOTIFY, PRACK, UPDATE, REFER, INFO, REGISTER\r\n"),
+				       IMS_STR_NULL, IMS_STR_NULL);
 	scscf_classify_t c;
 	int rc = scscf_session_classify(m, sip_proxy_ctx_removed_route_parsed(pctx), ss->own_uri, a, &c);
 	if (rc == IMS_ENOENT)

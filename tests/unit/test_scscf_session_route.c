@@ -392,6 +392,19 @@ static void test_originating_targets(void **state)
 	assert_true(foreign);
 }
 
+/* OPTIONS to the S-CSCF itself is answered, not routed. */
+static void test_options_to_self(void **state)
+{
+	(void)state;
+	char buf[2048];
+	inject("192.0.2.40", 4060, request(buf, sizeof(buf), "OPTIONS", "sip:10.0.0.1:6060", NULL, NULL,
+					   "sip:icscf@ims.example"));
+	assert_int_equal(final_status(), 200);
+	const char *ok = find_sent("SIP/2.0 200");
+	assert_non_null(ok);
+	assert_non_null(strstr(ok, "Allow: INVITE"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +414,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_originating_as_chain_and_return, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_default_handling_terminated_relays_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_originating_targets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_options_to_self, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
