@@ -392,6 +392,22 @@ static void test_tp_tcp_connection_bound_and_idle_timeout(void **state)
 	sip_tp_destroy(tp);
 }
 
+static void test_tp_port_in_use_is_refused(void **state)
+{
+	(void)state;
+	/* the fixture's transport holds 127.0.0.1:15100 udp and tcp */
+	sip_tp_listen_t ls;
+	sip_tp_t *tp2;
+	char err[128];
+	assert_int_equal(sip_tp_listen_parse("127.0.0.1:15100:udp", &ls), 0);
+	sip_tp_cfg_t cfg = { .listen = &ls, .nlisten = 1, .workers = 2 };
+	assert_int_equal(sip_tp_create(&cfg, on_rx, on_err, NULL, &tp2, err, sizeof(err)), IMS_EIO);
+	assert_non_null(strstr(err, "127.0.0.1:15100"));
+	assert_int_equal(sip_tp_listen_parse("127.0.0.1:15100:tcp", &ls), 0);
+	assert_int_equal(sip_tp_create(&cfg, on_rx, on_err, NULL, &tp2, err, sizeof(err)), IMS_EIO);
+	assert_non_null(strstr(err, "TCP 127.0.0.1:15100"));
+}
+
 /* ---- pure helpers -------------------------------------------------------- */
 
 static void test_tp_listen_parse_table(void **state)
@@ -515,6 +531,7 @@ int main(void)
 		T_(test_tp_udp_icmp_unreachable_is_reported),
 		T_(test_tp_post_runs_on_the_given_worker),
 		T_(test_tp_ipv6_udp_and_tcp),
+		T_(test_tp_port_in_use_is_refused),
 		T_(test_tp_tcp_connection_bound_and_idle_timeout),
 		cmocka_unit_test(test_tp_listen_parse_table),
 		cmocka_unit_test(test_tp_via_received_and_rport),
