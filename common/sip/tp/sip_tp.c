@@ -614,29 +614,6 @@ static int open_socket(const sip_tp_listen_t *ls, sip_tp_addr_t *addr, uint16_t 
 	return fd;
 }
 
-/* SO_REUSEPORT lets every worker bind the same port, but it would also let
- * a second daemon started on that port bind it silently and take half the
- * traffic. A plain bind first (no SO_REUSEPORT; SO_REUSEADDR only for TCP,
- * so TIME_WAIT leftovers of a previous run don't count) fails with
- * EADDRINUSE when anyone else holds the port. Returns 0 or -1 with errno. */
-static int probe_port_free(const sip_tp_listen_t *ls, const sip_tp_addr_t *addr)
-{
-	int type = ls->proto == SIP_TP_UDP ? SOCK_DGRAM : SOCK_STREAM;
-	int fd = socket(addr->ss.ss_family, type | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	int one = 1;
-	if (type == SOCK_STREAM)
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (addr->ss.ss_family == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	int rc = bind(fd, (const struct sockaddr *)&addr->ss, addr->len);
-	int e = errno;
-	close(fd);
-	errno = e;
-	return rc;
-}
-
 /* SO_REUSEPORT lets every worker bind the port, but it would also let a
  * second process of the same user share it and silently take half the
  * traffic. So the port is first probed with a plain socket: it fails
@@ -738,14 +715,6 @@ int sip_tp_create(const sip_tp_cfg_t *cfg, sip_tp_recv_fn recv, sip_tp_error_fn 
 				snprintf(err, errlen, "bad SIP listener %s:%u", ls->host, ls->port);
 			sip_tp_destroy(tp);
 			return IMS_ECONFIG;
-		}
-		if (ls->port != 0 && probe_port_free(ls, &addr) != 0) {
-			if (err)
-				snprintf(err, errlen, "cannot bind SIP %s %s:%u: %s",
-					 sip_tp_proto_name(ls->proto), ls->host, ls->port,
-					 strerror(errno));
-			sip_tp_destroy(tp);
-			return IMS_EIO;
 		}
 		if (ls->port != 0 && !port_free(ls, &addr)) {
 			if (err)
