@@ -17,9 +17,9 @@
 #    (as1) and reaches B's contact with P-Called-Party-ID; a call that B's
 #    diversion AS retargets to a foreign URI runs B's ORIGINATING_CDIV iFC
 #    (as3) and goes to the new target.
-# The ASs are tests/tools/demo-as.py (a stateless proxy AS, UDP only: the
-# URIs say ;transport=udp because the proxy core moves requests that may
-# exceed the UDP MTU to TCP, RFC 3261 §18.1.1).
+# The ASs are tests/tools/demo-as.py (a stateless proxy AS on UDP and TCP);
+# as3 is reached over TCP (;transport=tcp), as1 over whatever the proxy
+# core picks (TCP for requests that may exceed the UDP MTU, RFC 3261 §18.1.1).
 set -u
 : "${BIN:?}" "${SRC:?}" "${WORK:?}"
 REALM=ims.mnc001.mcc001.3gppnetwork.org
@@ -74,12 +74,12 @@ cat > subA.json <<JSON
  "ifcs": [
   {"priority": 20,
    "trigger": {"cnf": false, "spt": [{"group": 0, "method": "INVITE"}, {"group": 0, "session_case": "ORIGINATING"}]},
-   "application_server": {"server_name": "sip:127.0.0.1:$AS3;transport=udp", "default_handling": "SESSION_CONTINUED"}},
+   "application_server": {"server_name": "sip:127.0.0.1:$AS3;transport=tcp", "default_handling": "SESSION_CONTINUED"}},
   {"priority": 10,
    "trigger": {"cnf": true, "spt": [{"group": 0, "method": "INVITE"}, {"group": 1, "session_case": "ORIGINATING"},
                                     {"group": 2, "sdp_line": {"line": "m", "content": "^audio"}},
                                     {"group": 3, "header": {"name": "Subject", "content": "urgent"}, "negated": true}]},
-   "application_server": {"server_name": "sip:127.0.0.1:$AS1;transport=udp", "default_handling": "SESSION_TERMINATED"}},
+   "application_server": {"server_name": "sip:127.0.0.1:$AS1", "default_handling": "SESSION_TERMINATED"}},
   {"priority": 15,
    "trigger": {"cnf": false, "spt": [{"group": 0, "method": "INVITE"}]},
    "application_server": {"server_name": "sip:127.0.0.1:$ASDEAD;transport=tcp", "default_handling": "SESSION_CONTINUED"}},
@@ -117,7 +117,7 @@ cat > subB.json <<JSON
    "application_server": {"server_name": "sip:127.0.0.1:$ASDIV;transport=udp", "default_handling": "SESSION_CONTINUED"}},
   {"priority": 30,
    "trigger": {"cnf": false, "spt": [{"group": 0, "method": "INVITE"}, {"group": 0, "session_case": "ORIGINATING_CDIV"}]},
-   "application_server": {"server_name": "sip:127.0.0.1:$AS3;transport=udp", "default_handling": "SESSION_CONTINUED"}}
+   "application_server": {"server_name": "sip:127.0.0.1:$AS3;transport=tcp", "default_handling": "SESSION_CONTINUED"}}
  ]}
 JSON
 code=$(curl -s -m 5 -o postb.out -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
@@ -196,7 +196,7 @@ fi
 # the proxy pushes the two Route values as two Route header fields
 route_as1=$(awk '/^REQ INVITE/{f=1} f&&/^HDR Route/{printf "%s ", $0; n++} n==2{exit}' as1.log)
 echo "   as1 saw: $route_as1"
-if echo "$route_as1" | grep -Eq "^HDR Route: <sip:127.0.0.1:$AS1;transport=udp;lr>,? ?(HDR Route: )?<sip:127.0.0.1:$S;lr;odi=[0-9a-f]{32}>"; then
+if echo "$route_as1" | grep -Eq "^HDR Route: <sip:127.0.0.1:$AS1;lr>,? ?(HDR Route: )?<sip:127.0.0.1:$S;lr;odi=[0-9a-f]{32}>"; then
   ok "as1 got Route: <AS;lr>, <S-CSCF;lr;odi=TOKEN>"
 else
   fail "Route at as1: '$route_as1'"
