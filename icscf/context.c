@@ -237,44 +237,9 @@ int icscf_ready(void *ctx, char *why, size_t whylen)
 	return 1;
 }
 
-/* sip_tp binds with SO_REUSEPORT (one socket per worker), which would let
- * a second daemon share a port silently. Before binding, try each
- * address:port once without it: EADDRINUSE means someone has it
- * (SPEC.md: an unusable port exits with one line naming it). */
-static int probe_listeners(const sip_tp_listen_t *l, size_t n, char *err, size_t errlen)
-{
-	for (size_t i = 0; i < n; i++) {
-		sip_tp_addr_t a;
-		if (sip_tp_addr_set(&a, ims_str_cstr(l[i].host), l[i].port) != 0) {
-			snprintf(err, errlen, "sip.listen: \"%s\" is not a numeric address", l[i].host);
-			return IMS_ECONFIG;
-		}
-		int fd = socket(a.ss.ss_family, l[i].proto == SIP_TP_TCP ? SOCK_STREAM : SOCK_DGRAM, 0);
-		if (fd < 0)
-			continue;
-		/* TCP: connections of an earlier run in TIME_WAIT do not count,
-		 * a live listener still does. */
-		int one = 1;
-		if (l[i].proto == SIP_TP_TCP)
-			setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		int rc = bind(fd, (struct sockaddr *)&a.ss, a.len);
-		int e = errno;
-		close(fd);
-		if (rc != 0) {
-			snprintf(err, errlen, "sip: cannot listen on %s:%u/%s: %s", l[i].host,
-				 (unsigned)l[i].port, l[i].proto == SIP_TP_TCP ? "tcp" : "udp", strerror(e));
-			return IMS_EIO;
-		}
-	}
-	return 0;
-}
-
 int icscf_start(void *ctx, char *err, size_t errlen)
 {
 	icscf_ctx_t *c = ctx;
-	int prc = probe_listeners(c->cfg.listen, c->cfg.n_listen, err, errlen);
-	if (prc != 0)
-		return prc;
 	cx_core_cfg_t dc;
 	memset(&dc, 0, sizeof(dc));
 	dc.identity = c->cfg.dia_identity;

@@ -58,12 +58,7 @@ void pcscf__regevent_subscribe(pcscf_ctx_t *c, int worker, const pcscf_reg_t *re
 	ims_str_t cid = sip_proxy_random_token(c->proxy, a, 12);
 	if (!hop.s || !tag.s || !cid.s || sip_msg_new_request(a, IMS_STR("SUBSCRIBE"), impu, &m) != 0)
 		goto fail;
-	/* Workaround: sip_proxy_uac_send clones the request through the parser,
-	 * which insists on a Via, before it adds its own; this one sits below
-	 * the core's and names us too. */
-	if (!sip_msg_hdr_addf(m, SIP_HDR_VIA, SIP_POS_BOTTOM, "SIP/2.0/UDP %s:%u;branch=z9hG4bK%.*s",
-			      c->cfg.host, (unsigned)c->cfg.port, IMS_STR_FMT(tag)) ||
-	    !sip_msg_hdr_addf(m, SIP_HDR_FROM, SIP_POS_BOTTOM, "<%s>;tag=%.*s", c->self_uri,
+	if (!sip_msg_hdr_addf(m, SIP_HDR_FROM, SIP_POS_BOTTOM, "<%s>;tag=%.*s", c->self_uri,
 			      IMS_STR_FMT(tag)) ||
 	    !sip_msg_hdr_addf(m, SIP_HDR_TO, SIP_POS_BOTTOM, "<%.*s>", IMS_STR_FMT(impu)) ||
 	    !sip_msg_hdr_addf(m, SIP_HDR_CALL_ID, SIP_POS_BOTTOM, "%.*s@%s", IMS_STR_FMT(cid),
