@@ -1,0 +1,183 @@
+# Shared harness of the services_*.sh integration tests (issue 9): the whole
+# chain on loopback (ims-hss, ims-scscf, ims-icscf, ims-pcscf) and helpers
+# to provision subscribers, register SIPp devices with SIP Digest MD5 and
+# run SIPp roles. Sourced, not run: the caller sets SVC_INDEX (0..2) first,
+# which picks its own block of ports so the scripts can run side by side:
+#   SIP 22060 + 40*index ..., HSS REST 22200+index, Diameter 22210+index,
+#   metrics 22220 + 3*index ...
+set -u
+: "${BIN:?}" "${SRC:?}" "${WORK:?}" "${SVC_INDEX:?}"
+REALM=ims.mnc001.mcc001.3gppnetwork.org
+SIPBASE=$((22060 + 40 * SVC_INDEX))
+P=$SIPBASE I=$((SIPBASE + 1)) S=$((SIPBASE + 2))
+REST=$((22200 + SVC_INDEX)) DIA=$((22210 + SVC_INDEX))
+MP=$((22220 + 3 * SVC_INDEX)) MI=$((22221 + 3 * SVC_INDEX)) MS=$((22222 + 3 * SVC_INDEX))
+SC_DIR=$SRC/tests/integration/sipp
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$SRC/tests/lsan.supp:print_suppressions=0}
+rm -rf "$WORK" && mkdir -p "$WORK"
+cd "$WORK" || exit 1
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  sleep 0.5
+  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+}
+trap cleanup EXIT
+FAILS=0
+fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
+ok() { echo "ok: $*"; }
+wait_http() { # url pid seconds
+  for _ in $(seq 1 $(($3 * 10))); do
+    [ "$(curl -s -m 1 -o /dev/null -w '%{http_code}' "$1")" = 200 ] && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}
+waitpid_t() { # pid seconds: the pid's exit status, 124 on timeout
+  for _ in $(seq 1 $(($2 * 10))); do kill -0 "$1" 2>/dev/null || { wait "$1"; return $?; }; sleep 0.1; done
+  return 124
+}
+for b in ims-hss ims-scscf ims-icscf ims-pcscf; do
+  [ -x "$BIN/$b" ] || { echo "FAIL: $BIN/$b not built"; exit 1; }
+done
+
+# SCSCF_EXTRA: more YAML lines for the S-CSCF's `session:` block.
+SCSCF_EXTRA=${SCSCF_EXTRA:-}
+svc_start() {
+  cat > hss.yaml <<YAML
+log_level: info
+realm: $REALM
+db: $WORK/hss.db
+rest: {addr: 127.0.0.1, port: $REST}
+diameter:
+  listen: {port: $DIA}
+YAML
+  cat > scscf.yaml <<YAML
+log_level: info
+realm: $REALM
+own_uri: "sip:127.0.0.1:$S"
+sip:
+  listen:
+    - {addr: 127.0.0.1, port: $S, proto: both}
+  workers: 2
+diameter: {hss_addr: 127.0.0.1, hss_port: $DIA}
+db: {path: "$WORK/scscf.db"}
+session:
+  icscf_uri: "sip:127.0.0.1:$I"
+$SCSCF_EXTRA
+http: {port: $MS}
+YAML
+  cat > icscf.yaml <<YAML
+log_level: info
+realm: $REALM
+sip:
+  listen:
+    - {addr: 127.0.0.1, port: $I, proto: both}
+  workers: 2
+diameter: {hss_addr: 127.0.0.1, hss_port: $DIA}
+scscf_pool:
+  - {name: "sip:127.0.0.1:$S", uri: "sip:127.0.0.1:$S", capabilities: []}
+http: {port: $MI}
+YAML
+  cat > pcscf.yaml <<YAML
+log_level: info
+realm: $REALM
+sip:
+  listen:
+    - {addr: 127.0.0.1, port: $P, proto: both}
+  workers: 2
+icscf: ["sip:127.0.0.1:$I"]
+http: {port: $MP}
+YAML
+  svc_daemon hss ims-hss hss.yaml "$REST"
+  svc_daemon scscf ims-scscf scscf.yaml "$MS"
+  svc_daemon icscf ims-icscf icscf.yaml "$MI"
+  svc_daemon pcscf ims-pcscf pcscf.yaml "$MP"
+  ok "four daemons ready (SIP P=$P I=$I S=$S)"
+}
+
+svc_daemon() { # name binary config health-port
+  "$BIN/$2" -c "$3" >"$1.log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  eval "${1}_PID=$pid"
+  wait_http "http://127.0.0.1:$4/healthz" "$pid" 30 || { fail "$2 not ready"; tail -20 "$1.log"; exit 1; }
+}
+
+# svc_provision IMSI [hunting] [ifcs JSON array]: a subscriber with the
+# SPEC demo identities and the Digest password "secret".
+svc_provision() {
+  local imsi=$1 hunting=${2:-parallel} ifcs=${3:-[]} n=${1: -2}
+  cat > "sub_$imsi.json" <<JSON
+{"impi": "$imsi@$REALM", "impus": ["sip:$imsi@$REALM", "tel:+155500000$n"],
+ "auth": {"k": "465b5ce8b199b49faa5f0a2ee238a6bc", "op": "cdc202d5123e20f62b6d676ac72cb318",
+          "amf": "8000", "sqn": "000000000000", "password": "secret"},
+ "hunting": "$hunting", "ifcs": $ifcs}
+JSON
+  local code
+  code=$(curl -s -m 5 -o "prov_$imsi.out" -w '%{http_code}' -H 'Content-Type: application/json' \
+         --data-binary @"sub_$imsi.json" "http://127.0.0.1:$REST/api/v1/subscribers")
+  [ "$code" = 201 ] || { fail "provision $imsi: $code $(cat "prov_$imsi.out")"; return 1; }
+}
+
+# svc_register IMSI PORT [q]: one device of IMSI, listening on PORT,
+# registers through the P-CSCF with MD5.
+svc_register() {
+  local q=${3:-1.0}
+  for try in 1 2 3; do
+    if timeout 30 sipp "127.0.0.1:$P" -sf "$SC_DIR/services_ue_register.xml" -i 127.0.0.1 -p "$2" -m 1 \
+         -nostdin -trace_err -timeout 15 -timeout_error -key realm "$REALM" -key user "$1" \
+         -key q "$q" -au "$1@$REALM" -ap secret >"reg_$1_$2.out" 2>&1; then
+      return 0
+    fi
+    sleep 0.5
+  done
+  fail "registration of $1 on port $2"; tail -5 "reg_$1_$2.out"; return 1
+}
+
+# svc_bg NAME PORT SCENARIO [sipp args...]: a SIPp role in the background
+# (a device or an AS waiting for requests); its pid in ${NAME}_SIPP.
+svc_bg() {
+  local name=$1 port=$2 sc=$3
+  shift 3
+  sipp -sf "$SC_DIR/$sc" -i 127.0.0.1 -p "$port" -m 1 -nostdin -trace_err -trace_msg \
+       -message_file "$name.msg" -error_file "$name.err" -timeout 40 -timeout_error \
+       -key realm "$REALM" "$@" >"$name.out" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  eval "${name}_SIPP=$pid"
+}
+
+# svc_uac NAME PORT SCENARIO [sipp args...]: a SIPp UE sending through the
+# P-CSCF, in the foreground (bounded). Returns its status.
+svc_uac() {
+  local name=$1 port=$2 sc=$3
+  shift 3
+  timeout 50 sipp "127.0.0.1:$P" -sf "$SC_DIR/$sc" -i 127.0.0.1 -p "$port" -m 1 -nostdin -trace_err \
+       -trace_msg -message_file "$name.msg" -error_file "$name.err" -timeout 40 -timeout_error \
+       -key realm "$REALM" "$@" >"$name.out" 2>&1
+}
+
+# svc_role_ok NAME SECONDS WHAT: waits for a background role to end; ok or fail.
+svc_role_ok() {
+  local pid_var=${1}_SIPP
+  if waitpid_t "${!pid_var}" "$2"; then ok "$3"; else fail "$3 ($1)"; head -20 "$1.err" 2>/dev/null; fi
+}
+
+svc_finish() {
+  for d in pcscf icscf scscf; do
+    local pid_var=${d}_PID
+    kill -TERM "${!pid_var}" 2>/dev/null
+    waitpid_t "${!pid_var}" 15 || fail "$d did not stop on SIGTERM"
+  done
+  if grep -q "Sanitizer\|runtime error" pcscf.log icscf.log scscf.log; then
+    fail "sanitizer report"; grep -A20 "Sanitizer\|runtime error" pcscf.log icscf.log scscf.log | head -60
+  fi
+  if [ "$FAILS" -ne 0 ]; then
+    for d in pcscf icscf scscf; do echo "--- $d.log (tail)"; tail -30 $d.log; done
+    echo "$FAILS failure(s)"; exit 1
+  fi
+  echo "all passed"
+  exit 0
+}

@@ -1,0 +1,284 @@
+#!/usr/bin/env python3
+"""A scripted SIP user agent on UDP for the services_*.sh tests (issue 9).
+
+It plays the roles SIPp cannot play simply: a device that rings and then
+sees a CANCEL (it must answer 487 with the INVITE's Via set), a device or
+an application server that answers 3xx, a presence server that answers a
+SUBSCRIBE and then sends a NOTIFY along the dialog's route set (RFC 3261
+§12.1.1, RFC 6665 §4.2.1), a store-and-forward server that accepts MESSAGE.
+
+Reactions per method: --on METHOD=ACTION[,ACTION...], actions run in order
+for each new request of that method:
+  <code>            send that response (180, 200, 486, 603...)
+  <code>sdp         the same with an SDP answer (INVITE 200)
+  3xx:<uri>         a redirect with Contact: <uri> (e.g. 302:sip:x@realm)
+  sleep:<seconds>   wait before the next action
+  hold              do nothing more: wait for CANCEL (answered 200 + 487)
+  notify            (SUBSCRIBE) after the answer, send a NOTIFY in the dialog
+An INVITE with no --on gets 200sdp; other methods get 200.
+
+Every message received is appended to --log as "RX <first line>" followed
+by the message, every response sent as "TX <status line>". The agent exits
+0 once --expect requests (retransmissions not counted; ACK and CANCEL count)
+and --expect-responses responses have arrived, 1 on --timeout.
+"""
+import argparse
+import random
+import re
+import socket
+import sys
+import time
+
+
+def parse(data):
+    text = data.decode("utf-8", "replace")
+    head, _, body = text.partition("\r\n\r\n")
+    lines = head.split("\r\n")
+    hdrs = []
+    for ln in lines[1:]:
+        if ln[:1] in (" ", "\t") and hdrs:
+            hdrs[-1] = (hdrs[-1][0], hdrs[-1][1] + " " + ln.strip())
+        elif ":" in ln:
+            n, v = ln.split(":", 1)
+            hdrs.append((n.strip(), v.strip()))
+    return lines[0], hdrs, body
+
+
+COMPACT = {"v": "via", "f": "from", "t": "to", "i": "call-id", "m": "contact", "l": "content-length",
+           "c": "content-type", "o": "event"}
+
+
+def norm(name):
+    n = name.lower()
+    return COMPACT.get(n, n)
+
+
+def values(hdrs, name):
+    """All values of a header, comma-separated lists split outside <> and quotes."""
+    out = []
+    for n, v in hdrs:
+        if norm(n) != name:
+            continue
+        if name in ("via", "record-route", "route", "contact"):
+            cur, ang, quo = "", False, False
+            for ch in v:
+                if ch == '"' and not ang:
+                    quo = not quo
+                elif ch == "<" and not quo:
+                    ang = True
+                elif ch == ">" and not quo:
+                    ang = False
+                if ch == "," and not ang and not quo:
+                    out.append(cur.strip())
+                    cur = ""
+                else:
+                    cur += ch
+            if cur.strip():
+                out.append(cur.strip())
+        else:
+            out.append(v)
+    return out
+
+
+def first(hdrs, name):
+    v = values(hdrs, name)
+    return v[0] if v else ""
+
+
+def uri_of(nameaddr):
+    m = re.search(r"<([^>]*)>", nameaddr)
+    return m.group(1) if m else nameaddr.split(";")[0].strip()
+
+
+def hostport(uri):
+    m = re.match(r"sips?:(?:[^@;>]*@)?([^:;>]+)(?::(\d+))?", uri)
+    return m.group(1), int(m.group(2) or 5060)
+
+
+class UA:
+    def __init__(self, a):
+        self.a = a
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((a.ip, a.port))
+        self.log = open(a.log, "a")
+        self.on = {}
+        for spec in a.on:
+            meth, _, acts = spec.partition("=")
+            self.on[meth.upper()] = [x for x in acts.split(",") if x]
+        self.seen = {}       # (branch, method) -> last response bytes
+        self.pending = {}    # INVITE branch -> (hdrs, src) while no final sent
+        self.tag = "ua%06d" % random.randrange(1000000)
+        self.nreq = 0
+        self.nrsp = 0
+
+    def write(self, line, msg=None):
+        self.log.write(line + "\n")
+        if msg is not None:
+            self.log.write(msg.rstrip("\r\n") + "\n\n")
+        self.log.flush()
+
+    def respond(self, hdrs, src, code, reason, extra="", body="", ctype=""):
+        lines = ["SIP/2.0 %d %s" % (code, reason)]
+        for v in values(hdrs, "via"):
+            lines.append("Via: " + v)
+        lines.append("From: " + first(hdrs, "from"))
+        to = first(hdrs, "to")
+        if code > 100 and ";tag=" not in to:
+            to += ";tag=" + self.tag
+        lines.append("To: " + to)
+        lines.append("Call-ID: " + first(hdrs, "call-id"))
+        lines.append("CSeq: " + first(hdrs, "cseq"))
+        meth = first(hdrs, "cseq").split()[-1].upper()
+        if meth in ("INVITE", "SUBSCRIBE") and 100 < code < 300:
+            for rr in values(hdrs, "record-route"):
+                lines.append("Record-Route: " + rr)
+            lines.append("Contact: <sip:%s@%s:%d>" % (self.a.user, self.a.ip, self.a.port))
+        if extra:
+            lines.extend(x for x in extra.split("\r\n") if x)
+        if body:
+            lines.append("Content-Type: " + ctype)
+        lines.append("Content-Length: %d" % len(body.encode()))
+        msg = "\r\n".join(lines) + "\r\n\r\n" + body
+        self.sock.sendto(msg.encode(), src)
+        self.write("TX " + lines[0] + " " + meth)
+        return msg.encode()
+
+    def sdp(self):
+        return ("v=0\r\no=- 7 7 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio 40010 RTP/AVP 0\r\n"
+                % (self.a.ip, self.a.ip))
+
+    def notify(self, hdrs):
+        """RFC 6665 §4.2.1.2 (notifier): NOTIFY in the new dialog, along the
+        route set taken from Record-Route in order (UAS, RFC 3261 §12.1.1)."""
+        routes = values(hdrs, "record-route")
+        target = uri_of(first(hdrs, "contact"))
+        nxt = uri_of(routes[0]) if routes else target
+        to = first(hdrs, "to")
+        if ";tag=" not in to:
+            to += ";tag=" + self.tag
+        body = ('<?xml version="1.0" encoding="UTF-8"?>\r\n'
+                '<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="%s">'
+                '<tuple id="t1"><status><basic>open</basic></status></tuple></presence>\r\n'
+                % uri_of(to))
+        lines = ["NOTIFY %s SIP/2.0" % target,
+                 "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK%08x;rport" % (self.a.ip, self.a.port,
+                                                                      random.randrange(1 << 32)),
+                 "Max-Forwards: 70"]
+        lines += ["Route: " + r for r in routes]
+        lines += ["From: " + to, "To: " + first(hdrs, "from"), "Call-ID: " + first(hdrs, "call-id"),
+                  "CSeq: 1 NOTIFY", "Event: presence", "Subscription-State: active;expires=600",
+                  "Contact: <sip:%s@%s:%d>" % (self.a.user, self.a.ip, self.a.port),
+                  "Content-Type: application/pidf+xml", "Content-Length: %d" % len(body.encode())]
+        msg = "\r\n".join(lines) + "\r\n\r\n" + body
+        self.sock.sendto(msg.encode(), hostport(nxt))
+        self.write("TX NOTIFY " + target)
+
+    def request(self, first_line, hdrs, body, src):
+        meth = first_line.split()[0].upper()
+        via = first(hdrs, "via")
+        m = re.search(r"branch=([^;,\s]+)", via)
+        branch = m.group(1) if m else ""
+        key = (branch, meth)
+        if key in self.seen:
+            if self.seen[key]:
+                self.sock.sendto(self.seen[key], src)
+            return
+        self.seen[key] = b""
+        self.nreq += 1
+        if meth == "ACK":
+            return
+        if meth == "CANCEL":
+            inv = self.pending.pop(branch, None)
+            self.respond(hdrs, src, 200 if inv else 481, "OK" if inv else "Call Does Not Exist")
+            if inv:
+                self.seen[(branch, "INVITE")] = self.respond(inv[0], inv[1], 487, "Request Terminated")
+            return
+        acts = self.on.get(meth, ["200sdp"] if meth == "INVITE" else ["200"])
+        if meth == "INVITE":
+            self.pending[branch] = (hdrs, src)
+        for act in acts:
+            if meth == "INVITE" and branch not in self.pending:
+                return  # cancelled meanwhile
+            if act.startswith("sleep:"):
+                self.wait(float(act[6:]))
+                continue
+            if act == "hold":
+                return
+            if act == "notify":
+                self.notify(hdrs)
+                continue
+            code_s, _, arg = act.partition(":")
+            withsdp = code_s.endswith("sdp")
+            code = int(code_s[:3])
+            reasons = {180: "Ringing", 183: "Session Progress", 200: "OK", 202: "Accepted",
+                       480: "Temporarily Unavailable", 486: "Busy Here", 603: "Decline",
+                       301: "Moved Permanently", 302: "Moved Temporarily", 404: "Not Found"}
+            extra = ""
+            if 300 <= code < 400:
+                extra = "Contact: <%s>" % arg
+            if meth == "PUBLISH" and code == 200:
+                extra = "SIP-ETag: et%06d\r\nExpires: 600" % random.randrange(1000000)
+            if meth == "SUBSCRIBE" and code == 200:
+                extra = "Expires: 600"
+            out = self.respond(hdrs, src, code, reasons.get(code, "Whatever"), extra,
+                               self.sdp() if withsdp else "", "application/sdp")
+            if code >= 200:
+                self.seen[key] = out
+                self.pending.pop(branch, None)
+
+    def handle(self, data, src):
+        try:
+            first_line, hdrs, body = parse(data)
+        except Exception:  # noqa: BLE001 - garbage on a test socket
+            return
+        if not first_line:
+            return
+        self.write("RX " + first_line + " " + first(hdrs, "cseq"), data.decode("utf-8", "replace"))
+        if first_line.startswith("SIP/2.0"):
+            self.nrsp += 1
+        else:
+            self.request(first_line, hdrs, body, src)
+
+    def wait(self, seconds):
+        end = time.time() + seconds
+        while True:
+            left = end - time.time()
+            if left <= 0:
+                return
+            self.sock.settimeout(left)
+            try:
+                data, src = self.sock.recvfrom(65535)
+            except socket.timeout:
+                return
+            self.handle(data, src)
+
+    def run(self):
+        end = time.time() + self.a.timeout
+        while self.nreq < self.a.expect or self.nrsp < self.a.expect_responses:
+            left = end - time.time()
+            if left <= 0:
+                self.write("TIMEOUT requests=%d responses=%d" % (self.nreq, self.nrsp))
+                return 1
+            self.wait(min(left, 0.2))
+        self.wait(self.a.linger)
+        self.write("DONE requests=%d responses=%d" % (self.nreq, self.nrsp))
+        return 0
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--ip", default="127.0.0.1")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--user", default="ua")
+    p.add_argument("--log", required=True)
+    p.add_argument("--on", action="append", default=[])
+    p.add_argument("--expect", type=int, default=1)
+    p.add_argument("--expect-responses", type=int, default=0)
+    p.add_argument("--timeout", type=float, default=30)
+    p.add_argument("--linger", type=float, default=0.3)
+    a = p.parse_args()
+    return UA(a).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Issue 9, device hunting through the whole chain (P -> S -> I -> S -> P):
+# several devices registered under one public identity.
+#  1. parallel: B's two devices ring; one declines with 603 (a human said
+#     no): the other gets CANCEL and the caller gets the 603 (RFC 3261 §16.7
+#     step 6, §16.10);
+#  2. parallel: a 486 from one device does not stop the other, which
+#     answers: the caller gets the 200 (§16.7 step 5);
+#  3. sequential (HSS "hunting": "sequential"): C's devices are tried in
+#     descending q order, each for session.hunt_ring_time seconds, equal q
+#     together (RFC 3261 §16.6, TS 24.229 §5.4.3.3); a device that rings
+#     past its time is cancelled and the next q group rings.
+SVC_INDEX=0
+SCSCF_EXTRA="  hunt_ring_time: 2"
+. "$(dirname "$0")/services/lib.sh"
+UA=$SRC/tests/integration/services/ua.py
+A=001010000000001 B=001010000000002 C=001010000000003
+UA_A=$((SIPBASE + 10)) B1=$((SIPBASE + 11)) B2=$((SIPBASE + 12))
+C1=$((SIPBASE + 13)) C2=$((SIPBASE + 14)) C3=$((SIPBASE + 15))
+
+svc_start
+svc_provision $A
+svc_provision $B
+svc_provision $C sequential
+svc_register $A $UA_A && svc_register $B $B1 && svc_register $B $B2 || { svc_finish; }
+ok "A and B's two devices registered (MD5 through P -> I -> S)"
+
+dev() { # name port expect actions...
+  local name=$1 port=$2 n=$3
+  shift 3
+  local args=()
+  for x in "$@"; do args+=(--on "$x"); done
+  python3 "$UA" --port "$port" --user dev --log "$name.log" --expect "$n" --timeout 30 "${args[@]}" &
+  local pid=$!
+  PIDS+=("$pid")
+  eval "${name}_SIPP=$pid"
+}
+
+# 1. 603 from one device: the other is cancelled, the caller gets 603.
+dev b1 $B1 3 "INVITE=180,hold"                 # INVITE, CANCEL, ACK
+dev b2 $B2 2 "INVITE=180,sleep:1,603"          # INVITE, ACK
+sleep 0.5
+svc_uac reject $UA_A services_call_reject.xml -key user $A -key callee $B \
+  && ok "caller got 603 Decline" || { fail "caller did not get 603"; tail -5 reject.out; }
+svc_role_ok b1 10 "B's ringing device got CANCEL and answered 487"
+svc_role_ok b2 10 "B's declining device got its ACK"
+grep -q "^RX CANCEL" b1.log || fail "no CANCEL at the other device"
+grep -q "^TX SIP/2.0 487" b1.log || fail "no 487 from the cancelled device"
+
+# 2. 486 from one device does not stop the other.
+dev busy1 $B1 2 "INVITE=486"                   # INVITE, ACK
+dev busy2 $B2 3 "INVITE=180,sleep:1,200sdp"    # INVITE, ACK, BYE
+sleep 0.5
+svc_uac busy $UA_A chain_caller.xml -key user $A -key callee $B \
+  && ok "486 from one device did not stop the other: the caller got 200, ACK, BYE" \
+  || { fail "call with one busy device"; tail -5 busy.out; }
+svc_role_ok busy2 10 "B's answering device got INVITE, ACK, BYE"
+svc_role_ok busy1 10 "the busy device said 486 and got its ACK"
+
+svc_finish
