@@ -46,6 +46,7 @@ static struct {
 	int uac_code;
 	int uac_calls;
 	int resume_rc;
+	uint32_t timeout_ms;   /* M_FORK targets' timeout_ms */
 } H;
 
 static int tsend(void *ud, const sip_tp_peer_t *to, const char *buf, size_t len)
@@ -80,8 +81,10 @@ static void on_request(sip_proxy_ctx_t *ctx, void *ud)
 	case M_FORK: {
 		sip_proxy_target_t t[4];
 		memset(t, 0, sizeof(t));
-		for (int i = 0; i < H.ntargets; i++)
+		for (int i = 0; i < H.ntargets; i++) {
 			t[i].ruri = ims_str_cstr(H.targets[i]);
+			t[i].timeout_ms = H.timeout_ms;
+		}
 		assert_int_equal(sip_proxy_fork(ctx, t, (size_t)H.ntargets), 0);
 		break;
 	}
@@ -519,6 +522,55 @@ static void test_proxy_timer_c_cancels_then_gives_408(void **state)
 	finish();
 }
 
+/* A target's timeout_ms: a branch with no response at all ends with 408 on
+ * time, without a CANCEL (RFC 3261 §9.1), while a branch that answered 100
+ * keeps ringing. */
+static void test_proxy_target_timeout_ends_silent_branch_with_408(void **state)
+{
+	(void)state;
+	H.mode = M_FORK;
+	H.ntargets = 2;
+	H.targets[0] = "sip:a@10.0.0.2";
+	H.targets[1] = "sip:b@10.0.0.3";
+	H.timeout_ms = 2000;
+	inject_up(req("INVITE", "sip:bob@example.com", NULL, 70));
+	int f1 = sent_to("10.0.0.2", 5060, 0);
+	assert_true(sent_to("10.0.0.3", 5060, 0) >= 0);
+	respond(f1, 100, NULL);
+	advance(1900);
+	assert_int_equal(H.nbranch_codes, 0);
+	advance(200);
+	assert_int_equal(H.nbranch_codes, 1);
+	assert_int_equal(H.branch_codes[0], 408);
+	assert_int_equal(upstream_final(), 0); /* the other branch still rings */
+	for (int i = 0; i < H.npkt; i++)
+		assert_int_not_equal(strncmp(H.pkts[i].buf, "CANCEL ", 7), 0);
+	respond(f1, 486, "a1");
+	assert_int_equal(H.nbranch_codes, 2);
+	assert_int_equal(upstream_final(), 408); /* §16.7: best of 408/486 */
+	finish();
+}
+
+/* A silent first target absorbed on its 408 and the next one tried, as the
+ * S-CSCF does with an application server (SESSION_CONTINUED). */
+static void test_proxy_target_timeout_then_next_target(void **state)
+{
+	(void)state;
+	H.mode = M_FORK;
+	H.ntargets = 1;
+	H.targets[0] = "sip:as@10.0.0.4";
+	H.timeout_ms = 1000;
+	H.absorb_code = 408;
+	H.next_target = "sip:bob@10.0.0.2";
+	inject_up(req("OPTIONS", "sip:bob@example.com", NULL, 70));
+	advance(1100);
+	int f2 = sent_to("10.0.0.2", 5060, 0);
+	assert_true(f2 >= 0);
+	respond(f2, 200, "b2");
+	assert_int_equal(upstream_final(), 200);
+	finish();
+}
+
 static void test_proxy_unreachable_next_hop_503_becomes_500(void **state)
 {
 	(void)state;
@@ -886,6 +938,8 @@ int main(void)
 		T_(test_proxy_late_2xx_from_downstream_fork_still_forwarded),
 		T_(test_proxy_invite_timeout_gives_408),
 		T_(test_proxy_timer_c_cancels_then_gives_408),
+		T_(test_proxy_target_timeout_ends_silent_branch_with_408),
+		T_(test_proxy_target_timeout_then_next_target),
 		T_(test_proxy_unreachable_next_hop_503_becomes_500),
 		T_(test_proxy_unresolvable_host_503),
 		T_(test_proxy_static_host_map),

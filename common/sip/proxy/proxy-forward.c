@@ -122,6 +122,7 @@ void sip_proxy__ctx_free(sip_proxy_ctx_t *ctx)
 	for (sip_proxy_branch_t *b = ctx->branches; b; b = b->next) {
 		ims_timer_stop(&ctx->w->timers, &b->timer_c);
 		ims_timer_stop(&ctx->w->timers, &b->t_fail);
+		ims_timer_stop(&ctx->w->timers, &b->t_resp);
 	}
 	if (ctx->wprev)
 		ctx->wprev->wnext = ctx->wnext;
@@ -352,6 +353,7 @@ static void branch_final(sip_proxy_branch_t *b, sip_msg_t *rsp, ims_arena_t **ar
 	b->done = 1;
 	ctx->pending--;
 	ims_timer_stop(&ctx->w->timers, &b->timer_c);
+	ims_timer_stop(&ctx->w->timers, &b->t_resp);
 	int verdict = SIP_PROXY_CONTINUE;
 	if (p->hooks.on_response)
 		verdict = p->hooks.on_response(ctx, b, rsp, p->hooks.ud);
@@ -428,6 +430,7 @@ static void branch_fail(sip_proxy_branch_t *b, int code, const char *reason)
 		b->done = 1;
 		b->ctx->pending--;
 		ims_timer_stop(&b->ctx->w->timers, &b->timer_c);
+		ims_timer_stop(&b->ctx->w->timers, &b->t_resp);
 		maybe_finish(b->ctx);
 		sip_proxy__ctx_unref(b->ctx);
 		return;
@@ -441,6 +444,23 @@ static void on_t_fail(ims_timer_t *t, void *arg)
 	sip_proxy_branch_t *b = arg;
 	branch_fail(b, b->fail_code, b->fail_code == 408 ? "Request Timeout"
 							: "Service Unavailable");
+}
+
+/* The target's timeout_ms passed without any response on the branch. */
+static void on_t_resp(ims_timer_t *t, void *arg)
+{
+	(void)t;
+	sip_proxy_branch_t *b = arg;
+	sip_proxy_ctx_t *ctx = b->ctx;
+	if (b->done)
+		return;
+	LOG_INFO("sip.proxy", "branch.no_response call_id=%.*s ruri=%.*s",
+		 IMS_STR_FMT(ctx->rcv->call_id), IMS_STR_FMT(b->req->ruri));
+	sip_proxy__ctx_ref(ctx);
+	if (b->ct)
+		sip_tsx_abandon(b->ct);
+	branch_fail(b, 408, "Request Timeout");
+	sip_proxy__ctx_unref(ctx);
 }
 
 /* RFC 3261 §16.8: timer C. First expiry: CANCEL a branch that had a
@@ -475,6 +495,7 @@ static void ct_cb(sip_tsx_t *t, const sip_tsx_event_t *ev, void *ud)
 	switch (ev->type) {
 	case SIP_TSX_EV_RESPONSE:
 		stat_inc(&ctx->p->st.rx_responses);
+		ims_timer_stop(&ctx->w->timers, &b->t_resp);
 		if (ev->msg->status < 200) {
 			if (!b->done)
 				branch_provisional(b, ev->msg);
@@ -635,6 +656,7 @@ static int add_branch(sip_proxy_ctx_t *ctx, const sip_proxy_target_t *tg,
 	b->data = tg ? tg->data : NULL;
 	ims_timer_init(&b->timer_c, on_timer_c, b);
 	ims_timer_init(&b->t_fail, on_t_fail, b);
+	ims_timer_init(&b->t_resp, on_t_resp, b);
 	if (ctx->btail)
 		ctx->btail->next = b;
 	else
@@ -669,6 +691,8 @@ static int add_branch(sip_proxy_ctx_t *ctx, const sip_proxy_target_t *tg,
 	sip_proxy__ctx_ref(ctx); /* client transaction */
 	if (ctx->method == SIP_METHOD_INVITE)
 		ims_timer_start(&ctx->w->timers, &b->timer_c, ctx->p->cfg.timer_c_ms);
+	if (tg && tg->timeout_ms)
+		ims_timer_start(&ctx->w->timers, &b->t_resp, tg->timeout_ms);
 	return 0;
 }
 

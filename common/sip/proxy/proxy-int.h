@@ -75,6 +75,7 @@ struct sip_proxy_branch {
 	int fail_code;         /* made-up final to report from t_fail */
 	ims_timer_t timer_c;
 	ims_timer_t t_fail;
+	ims_timer_t t_resp;    /* target's timeout_ms: first response due */
 };
 
 struct sip_proxy_ctx {

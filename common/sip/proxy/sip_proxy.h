@@ -198,6 +198,13 @@ typedef struct sip_proxy_target {
 	size_t nroutes;
 	ims_str_t hdrs;           /* extra header lines for this branch "Name: v\r\n" */
 	void *data;               /* per-branch user pointer */
+	/* No response at all (not even 100) within this many ms: the branch
+	 * ends with a made-up 408, reported through on_response like any final
+	 * (an application server that is down, TS 24.229 §5.4.3.2; a device
+	 * that does not answer its ring time). No CANCEL can be sent before a
+	 * provisional response (RFC 3261 §9.1), so the client transaction is
+	 * abandoned. 0: only the transaction timers apply. */
+	uint32_t timeout_ms;
 } sip_proxy_target_t;
 
 /* Adds Record-Route with our URI (;lr, the listener the request came on,
