@@ -36,6 +36,7 @@ typedef struct scscf_session {
 	ims_str_t own_uri;
 	ims_str_t realm;
 	scscf_isc_cache_t *isc_cache; /* User-Data for third-party de-registration */
+	uint32_t as_timeout_ms;       /* no response from an AS within this: DefaultHandling */
 } scscf_session_t;
 
 typedef struct sess {
@@ -277,7 +278,10 @@ static int run_chain(sess_t *s, sip_proxy_ctx_t *pctx, int later)
 			    (rc = sip_msg_set_body(m, ct, body)))
 				return rc;
 		}
-		sip_proxy_target_t t = { .routes = routes, .nroutes = 2, .data = AS_BRANCH };
+		/* TS 24.229 §5.4.3.2: an AS that does not answer is handled as its
+		 * DefaultHandling says, well before the transaction timers would */
+		sip_proxy_target_t t = { .routes = routes, .nroutes = 2, .data = AS_BRANCH,
+					 .timeout_ms = ss->as_timeout_ms };
 		s->as_ifc = i;
 		s->as_prov = 0;
 		s->next_ifc = (unsigned)i + 1;
@@ -501,18 +505,21 @@ int scscf_session_init(scscf_ctx_t *ctx, char *err, size_t errlen)
 		return IMS_ENOMEM;
 	}
 	int rc;
-	long ttl = 300;
+	long ttl = 300, as_timeout = 4000;
 	if ((rc = cfg_str(ctx, "session.icscf_uri", "sip:127.0.0.1:4060", &ss->icscf_uri, err, errlen)) ||
 	    (rc = cfg_str(ctx, "session.breakout_uri", "", &ss->breakout_uri, err, errlen)) ||
 	    (rc = cfg_str(ctx, "session.home_tel_prefixes", "", &ss->home_tel_prefixes, err, errlen)))
 		goto bad;
-	if (ctx->ycfg && ims_cfg_int(ctx->ycfg, "session.odi_ttl", 300, 1, 86400, &ttl) != 0) {
+	if (ctx->ycfg && (ims_cfg_int(ctx->ycfg, "session.odi_ttl", 300, 1, 86400, &ttl) != 0 ||
+			  ims_cfg_int(ctx->ycfg, "session.as_timeout_ms", 4000, 0, 180000,
+				      &as_timeout) != 0)) {
 		snprintf(err, errlen, "%s", ims_cfg_error(ctx->ycfg));
 		rc = IMS_ECONFIG;
 		goto bad;
 	}
 	ss->own_uri = ims_str_cstr(ctx->cfg.own_uri);
 	ss->realm = ims_str_cstr(ctx->cfg.realm);
+	ss->as_timeout_ms = (uint32_t)as_timeout;
 	if ((rc = scscf_odi_table_create((uint32_t)ttl, 0, &ss->odi))) {
 		snprintf(err, errlen, "out of memory");
 		goto bad;

@@ -10,8 +10,8 @@
 #    (a SIPp UAS) gets the INVITE stamped by as1 then as3; ACK/BYE follow
 #    the Record-Route;
 #  - a MESSAGE whose AS cannot be reached with SESSION_TERMINATED gets 500;
-#  - a MESSAGE whose AS never answers (SESSION_CONTINUED) goes on after the
-#    32 s transaction timeout and is answered 200 by the I-CSCF side;
+#  - a MESSAGE whose AS never answers (SESSION_CONTINUED) goes on after
+#    session.as_timeout_ms (4 s) and is answered 200 by the I-CSCF side;
 #  - de-registration: a third-party REGISTER with Expires: 0;
 #  - terminating side: a call to registered UE B passes B's terminating iFC
 #    (as1) and reaches B's contact with P-Called-Party-ID; a call that B's
