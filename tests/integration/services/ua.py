@@ -17,6 +17,12 @@ for each new request of that method:
   notify            (SUBSCRIBE) after the answer, send a NOTIFY in the dialog
 An INVITE with no --on gets 200sdp; other methods get 200.
 
+As a UE it can also send one out-of-dialog request first: --send METHOD
+--to URI --from URI --proxy IP:PORT [--hdr "Name: value"]... [--body TEXT
+--ctype TYPE]; the final response to it is logged "FINAL <code>" and
+printed, and counts as a response for --expect-responses; --want CODE
+makes any other final an error (exit 2).
+
 Every message received is appended to --log as "RX <first line>" followed
 by the message, every response sent as "TX <status line>". The agent exits
 0 once --expect requests (retransmissions not counted; ACK and CANCEL count)
@@ -25,6 +31,7 @@ and --expect-responses responses have arrived, 1 on --timeout.
 import argparse
 import random
 import re
+import select
 import socket
 import sys
 import time
@@ -100,6 +107,12 @@ class UA:
         self.a = a
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.bind((a.ip, a.port))
+        # RFC 3261 §18.1.1: a proxy sends a request over 1300 bytes on TCP.
+        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind((a.ip, a.port))
+        self.lsock.listen(8)
+        self.conns = {}      # TCP socket -> bytes buffered
         self.log = open(a.log, "a")
         self.on = {}
         for spec in a.on:
@@ -110,6 +123,7 @@ class UA:
         self.tag = "ua%06d" % random.randrange(1000000)
         self.nreq = 0
         self.nrsp = 0
+        self.final = 0
 
     def write(self, line, msg=None):
         self.log.write(line + "\n")
@@ -139,9 +153,19 @@ class UA:
             lines.append("Content-Type: " + ctype)
         lines.append("Content-Length: %d" % len(body.encode()))
         msg = "\r\n".join(lines) + "\r\n\r\n" + body
-        self.sock.sendto(msg.encode(), src)
+        self.out(src, msg.encode())
         self.write("TX " + lines[0] + " " + meth)
         return msg.encode()
+
+    def out(self, dst, data):
+        """Sends on the TCP connection a request came on, else by UDP."""
+        if isinstance(dst, socket.socket):
+            try:
+                dst.sendall(data)
+            except OSError:
+                pass
+        else:
+            self.sock.sendto(data, dst)
 
     def sdp(self):
         return ("v=0\r\no=- 7 7 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio 40010 RTP/AVP 0\r\n"
@@ -181,7 +205,7 @@ class UA:
         key = (branch, meth)
         if key in self.seen:
             if self.seen[key]:
-                self.sock.sendto(self.seen[key], src)
+                self.out(src, self.seen[key])
             return
         self.seen[key] = b""
         self.nreq += 1
@@ -235,7 +259,13 @@ class UA:
             return
         self.write("RX " + first_line + " " + first(hdrs, "cseq"), data.decode("utf-8", "replace"))
         if first_line.startswith("SIP/2.0"):
-            self.nrsp += 1
+            code = int(first_line.split()[1])
+            if code >= 200:
+                self.nrsp += 1
+                if first(hdrs, "cseq").split()[-1].upper() == self.a.send and not self.final:
+                    self.final = code
+                    self.write("FINAL %d" % code)
+                    print("FINAL %d" % code, flush=True)
         else:
             self.request(first_line, hdrs, body, src)
 
@@ -245,15 +275,66 @@ class UA:
             left = end - time.time()
             if left <= 0:
                 return
-            self.sock.settimeout(left)
-            try:
-                data, src = self.sock.recvfrom(65535)
-            except socket.timeout:
-                return
-            self.handle(data, src)
+            rd, _, _ = select.select([self.sock, self.lsock] + list(self.conns), [], [], left)
+            for r in rd:
+                if r is self.sock:
+                    data, src = self.sock.recvfrom(65535)
+                    self.handle(data, src)
+                elif r is self.lsock:
+                    c, _ = self.lsock.accept()
+                    self.conns[c] = b""
+                else:
+                    self.tcp_read(r)
+
+    def tcp_read(self, c):
+        """Frames SIP messages on a stream by Content-Length (RFC 3261 §18.3)."""
+        try:
+            chunk = c.recv(65535)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self.conns.pop(c, None)
+            c.close()
+            return
+        buf = self.conns[c] + chunk
+        while True:
+            buf = buf.lstrip(b"\r\n")
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                break
+            m = re.search(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*(\d+)", buf[:end])
+            total = end + 4 + (int(m.group(1)) if m else 0)
+            if len(buf) < total:
+                break
+            msg, buf = buf[:total], buf[total:]
+            self.handle(msg, c)
+        if c in self.conns:
+            self.conns[c] = buf
+
+    def send(self):
+        """An out-of-dialog request through the P-CSCF (RFC 3261 §8.1.1)."""
+        a = self.a
+        body = a.body.replace("\\n", "\r\n") if a.body else ""
+        lines = ["%s %s SIP/2.0" % (a.send, a.to),
+                 "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK%08x;rport" % (a.ip, a.port, random.randrange(1 << 32)),
+                 "Max-Forwards: 70", "Route: <sip:%s;lr>" % a.proxy,
+                 "From: <%s>;tag=%s" % (a.from_uri, self.tag), "To: <%s>" % a.to,
+                 "Call-ID: %s-%08x@%s" % (a.send.lower(), random.randrange(1 << 32), a.ip),
+                 "CSeq: 1 %s" % a.send,
+                 "Contact: <sip:%s@%s:%d>" % (a.user, a.ip, a.port)]
+        lines += a.hdr
+        if body:
+            lines.append("Content-Type: " + a.ctype)
+        lines.append("Content-Length: %d" % len(body.encode()))
+        msg = "\r\n".join(lines) + "\r\n\r\n" + body
+        host, port = a.proxy.split(":")
+        self.sock.sendto(msg.encode(), (host, int(port)))
+        self.write("TX " + lines[0], msg)
 
     def run(self):
         end = time.time() + self.a.timeout
+        if self.a.send:
+            self.send()
         while self.nreq < self.a.expect or self.nrsp < self.a.expect_responses:
             left = end - time.time()
             if left <= 0:
@@ -262,6 +343,8 @@ class UA:
             self.wait(min(left, 0.2))
         self.wait(self.a.linger)
         self.write("DONE requests=%d responses=%d" % (self.nreq, self.nrsp))
+        if self.a.want and self.final != self.a.want:
+            return 2
         return 0
 
 
@@ -276,7 +359,16 @@ def main():
     p.add_argument("--expect-responses", type=int, default=0)
     p.add_argument("--timeout", type=float, default=30)
     p.add_argument("--linger", type=float, default=0.3)
+    p.add_argument("--send", default="")
+    p.add_argument("--to", default="")
+    p.add_argument("--from", dest="from_uri", default="")
+    p.add_argument("--proxy", default="")
+    p.add_argument("--hdr", action="append", default=[])
+    p.add_argument("--body", default="")
+    p.add_argument("--ctype", default="text/plain")
+    p.add_argument("--want", type=int, default=0)
     a = p.parse_args()
+    a.send = a.send.upper()
     return UA(a).run()
 
 
