@@ -174,6 +174,20 @@ int sip_proxy_ctx_cancelled(const sip_proxy_ctx_t *ctx);
 /* Number of branches still waiting for a final response. */
 int sip_proxy_ctx_pending(const sip_proxy_ctx_t *ctx);
 
+/* Context timers (proxy-timer.c): fn(ctx, arg) runs on the context's
+ * worker delay_ms from now, unless a final response went upstream or the
+ * UAC cancelled meanwhile (e.g. the ring time of one group of contacts in
+ * sequential forking, RFC 3261 §16.6). An armed timer holds a reference on
+ * the context (it outlives the request by at most delay_ms); the record
+ * lives in the context arena. Returns 0 and *out (may be NULL),
+ * IMS_EINVAL, IMS_ENOMEM. sip_proxy_timer_stop: stops an armed timer
+ * (harmless once fired or stopped); worker thread only. */
+typedef struct sip_proxy_timer sip_proxy_timer_t;
+typedef void (*sip_proxy_timer_fn)(sip_proxy_ctx_t *ctx, void *arg);
+int sip_proxy_ctx_timer(sip_proxy_ctx_t *ctx, uint32_t delay_ms, sip_proxy_timer_fn fn, void *arg,
+			sip_proxy_timer_t **out /* out, may be NULL */);
+void sip_proxy_timer_stop(sip_proxy_timer_t *t);
+
 /* ---- actions ---------------------------------------------------------- */
 
 /* Answers the request statefully with a response built from the received
