@@ -469,6 +469,20 @@ int scscf_profile_parse(const char *xml, size_t len, scscf_profile_t **out,
 			goto out;
 		c.p->n_sps++;
 	}
+	/* Our HSS's forking policy (hunt-plan.h); readers of other HSSs never
+	 * see it and keep parallel forking. */
+	xmlNode *ext = first_child(root, "Extension");
+	xmlNode *hp = ext ? first_child(ext, "HuntingPolicy") : NULL;
+	if (hp) {
+		xmlChar *t = xmlNodeGetContent(hp);
+		if (!t) {
+			rc = fail(&c, IMS_ENOMEM, "out of memory");
+			goto out;
+		}
+		c.p->hunt_sequential = ims_str_caseeq(ims_str_trim(ims_str_cstr((const char *)t)),
+						      IMS_STR("sequential"));
+		xmlFree(t);
+	}
 out:
 	if (doc)
 		xmlFreeDoc(doc);

@@ -139,6 +139,10 @@ typedef struct scscf_profile {
 	scscf_service_profile_t *sps;
 	unsigned n_sps;
 	uint8_t compiled;
+	/* Private extension of the HSS (IMSSubscription/Extension/HuntingPolicy,
+	 * lax content of tIMSSubscription): 1 = "sequential" device hunting by
+	 * q-value, 0 = parallel forking (default; hunt-plan.h). */
+	uint8_t hunt_sequential;
 } scscf_profile_t;
 
 /* Parse error detail for logs: the element at fault and a short reason. */

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "base/ims_err.h"
+#include "hunt-plan.h"
 #include "ifc-eval.h"
 #include "isc-register.h"
 #include "log/ims_log.h"
@@ -37,6 +38,7 @@ typedef struct scscf_session {
 	ims_str_t realm;
 	scscf_isc_cache_t *isc_cache; /* User-Data for third-party de-registration */
 	uint32_t as_timeout_ms;       /* no response from an AS within this: DefaultHandling */
+	uint32_t hunt_ring_ms;        /* sequential hunting: ring time of one q group */
 } scscf_session_t;
 
 typedef struct sess {
@@ -52,6 +54,7 @@ typedef struct sess {
 	int as_prov;                  /* a 1xx (not 100) came from that AS */
 	char token[SCSCF_ODI_TOKEN_LEN + 1];
 	ims_str_t orig_ruri;          /* Request-URI when the chain began */
+	scscf_hunt_t *hunt;           /* sequential device hunting, NULL: parallel */
 } sess_t;
 
 /* /metrics: scscf_session_requests_total{arrival}, scscf_as_requests_total
@@ -174,6 +177,20 @@ static int route_to_contacts(sess_t *s, sip_proxy_ctx_t *pctx, int later)
 	LOG_INFO("scscf", "session.terminating impu=%.*s contacts=%zu call_id=%.*s",
 		 IMS_STR_FMT(s->served_user), n, IMS_STR_FMT(m->call_id));
 	int rc = 0, sent = 0;
+	/* Issue 9: the subscriber's HSS record asks for sequential hunting by
+	 * q-value (RFC 3261 §16.6; hunt-plan.h). */
+	if (s->view.profile && s->view.profile->hunt_sequential && n > 1) {
+		scscf_hunt_plan_t *plan = ims_arena_zalloc(a, sizeof(*plan));
+		if (!plan)
+			return IMS_ENOMEM;
+		if ((rc = scscf_hunt_plan_build(s->view.bindings, n, 1, a, plan)))
+			return rc;
+		const scscf_session_t *ss = s->ctx->session;
+		for (size_t i = 0; i < n; i++)
+			targets[i].timeout_ms = ss->hunt_ring_ms;
+		rc = scscf_hunt_start(pctx, targets, plan, ss->hunt_ring_ms, later, &s->hunt);
+		return rc == IMS_ESTATE ? 0 : rc;
+	}
 	if (!later) {
 		/* RFC 3261 §16.6: parallel fork, one branch per contact. */
 		rc = sip_proxy_fork(pctx, targets, n);
@@ -445,6 +462,8 @@ int scscf_session_on_request(scscf_ctx_t *ctx, sip_proxy_ctx_t *pctx, sip_msg_t 
 static int on_response(scscf_ctx_t *ctx, sip_proxy_ctx_t *pctx, sip_proxy_branch_t *b, sip_msg_t *rsp)
 {
 	sess_t *s = sip_proxy_ctx_data(pctx);
+	if (s && s->hunt && sip_proxy_branch_data(b) != AS_BRANCH)
+		return scscf_hunt_on_response(s->hunt, pctx, b, rsp);
 	if (!s || sip_proxy_branch_data(b) != AS_BRANCH || s->as_ifc < 0 || !s->sp)
 		return SIP_PROXY_CONTINUE;
 	if (rsp->status < 200) {
@@ -505,14 +524,15 @@ int scscf_session_init(scscf_ctx_t *ctx, char *err, size_t errlen)
 		return IMS_ENOMEM;
 	}
 	int rc;
-	long ttl = 300, as_timeout = 4000;
+	long ttl = 300, as_timeout = 4000, ring = 20;
 	if ((rc = cfg_str(ctx, "session.icscf_uri", "sip:127.0.0.1:4060", &ss->icscf_uri, err, errlen)) ||
 	    (rc = cfg_str(ctx, "session.breakout_uri", "", &ss->breakout_uri, err, errlen)) ||
 	    (rc = cfg_str(ctx, "session.home_tel_prefixes", "", &ss->home_tel_prefixes, err, errlen)))
 		goto bad;
 	if (ctx->ycfg && (ims_cfg_int(ctx->ycfg, "session.odi_ttl", 300, 1, 86400, &ttl) != 0 ||
 			  ims_cfg_int(ctx->ycfg, "session.as_timeout_ms", 4000, 0, 180000,
-				      &as_timeout) != 0)) {
+				      &as_timeout) != 0 ||
+			  ims_cfg_int(ctx->ycfg, "session.hunt_ring_time", 20, 1, 300, &ring) != 0)) {
 		snprintf(err, errlen, "%s", ims_cfg_error(ctx->ycfg));
 		rc = IMS_ECONFIG;
 		goto bad;
@@ -520,6 +540,7 @@ int scscf_session_init(scscf_ctx_t *ctx, char *err, size_t errlen)
 	ss->own_uri = ims_str_cstr(ctx->cfg.own_uri);
 	ss->realm = ims_str_cstr(ctx->cfg.realm);
 	ss->as_timeout_ms = (uint32_t)as_timeout;
+	ss->hunt_ring_ms = (uint32_t)ring * 1000;
 	if ((rc = scscf_odi_table_create((uint32_t)ttl, 0, &ss->odi))) {
 		snprintf(err, errlen, "out of memory");
 		goto bad;
