@@ -57,4 +57,47 @@ svc_uac busy $UA_A chain_caller.xml -key user $A -key callee $B \
 svc_role_ok busy2 10 "B's answering device got INVITE, ACK, BYE"
 svc_role_ok busy1 10 "the busy device said 486 and got its ACK"
 
+# 3. Sequential hunting (C's HSS record: "hunting": "sequential"): C1 has
+# q=1.0, C2 and C3 q=0.5.
+svc_register $C $C1 1.0 && svc_register $C $C2 0.5 && svc_register $C $C3 0.5 || svc_finish
+ok "C's three devices registered with q 1.0, 0.5, 0.5"
+rx_time() { # log method: unix time of the first received request of that method
+  awk -v m="$2" '$1 == "RX" && $2 == m { sub("@", "", $NF); print $NF; exit }' "$1"
+}
+# 3a. C1 is busy: the q=0.5 group rings together, C2 answers, C3 is cancelled.
+dev sq1 $C1 2 "INVITE=486"                       # INVITE, ACK
+dev sq2 $C2 3 "INVITE=180,sleep:0.5,200sdp"      # INVITE, ACK, BYE
+dev sq3 $C3 3 "INVITE=180,hold"                  # INVITE, CANCEL, ACK
+sleep 0.5
+svc_uac seqbusy $UA_A chain_caller.xml -key user $A -key callee $C \
+  && ok "sequential: C1 (q=1.0) busy, the q=0.5 group rang, C2 answered: caller got 200" \
+  || { fail "sequential hunting after a busy first device"; tail -5 seqbusy.out; }
+svc_role_ok sq1 10 "C1 was tried first and said 486"
+svc_role_ok sq2 10 "C2 (q=0.5) answered; ACK and BYE reached it"
+svc_role_ok sq3 10 "C3 (q=0.5) rang with C2 and was cancelled when C2 answered"
+t1=$(rx_time sq1.log INVITE) t2=$(rx_time sq2.log INVITE) t3=$(rx_time sq3.log INVITE)
+python3 -c "import sys; t1,t2,t3=map(float,sys.argv[1:]); sys.exit(0 if t1 < t2 and t1 < t3 and abs(t2-t3) < 0.5 else 1)" \
+  "${t1:-0}" "${t2:-0}" "${t3:-0}" && ok "C1 rang before C2 and C3, which rang together" \
+  || fail "hunting order: C1 at $t1, C2 at $t2, C3 at $t3"
+# 3b. C1 rings but nobody picks up within session.hunt_ring_time (2 s): C1
+# gets CANCEL, the q=0.5 group rings, C2 answers.
+dev sr1 $C1 3 "INVITE=180,hold"                  # INVITE, CANCEL, ACK
+dev sr2 $C2 3 "INVITE=180,sleep:0.5,200sdp"      # INVITE, ACK, BYE
+dev sr3 $C3 3 "INVITE=180,hold"                  # INVITE, CANCEL, ACK
+sleep 0.5
+svc_uac seqring $UA_A chain_caller.xml -key user $A -key callee $C \
+  && ok "sequential: C1 unanswered for its ring time, C2 answered: caller got 200" \
+  || { fail "sequential hunting after the ring time"; tail -5 seqring.out; }
+svc_role_ok sr1 10 "C1 was cancelled after its ring time"
+svc_role_ok sr2 10 "C2 answered after C1's ring time"
+svc_role_ok sr3 10 "C3 was cancelled when C2 answered"
+t1=$(rx_time sr1.log INVITE) t2=$(rx_time sr2.log INVITE)
+python3 -c "import sys; t1,t2=map(float,sys.argv[1:]); sys.exit(0 if 1.8 <= t2-t1 <= 4 else 1)" \
+  "${t1:-0}" "${t2:-0}" && ok "the q=0.5 group rang one ring time (2 s) after C1" \
+  || fail "ring time: C1 at $t1, C2 at $t2"
+# 3c. parallel stays the default: B's two devices (no hunting field) ring at once.
+t1=$(rx_time b1.log INVITE) t2=$(rx_time b2.log INVITE)
+python3 -c "import sys; t1,t2=map(float,sys.argv[1:]); sys.exit(0 if abs(t2-t1) < 0.5 else 1)" \
+  "${t1:-0}" "${t2:-0}" && ok "parallel (default): B's devices rang together" || fail "B's devices: $t1 / $t2"
+
 svc_finish

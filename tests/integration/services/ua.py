@@ -23,8 +23,8 @@ As a UE it can also send one out-of-dialog request first: --send METHOD
 printed, and counts as a response for --expect-responses; --want CODE
 makes any other final an error (exit 2).
 
-Every message received is appended to --log as "RX <first line>" followed
-by the message, every response sent as "TX <status line>". The agent exits
+Every message received is appended to --log as "RX <first line> <CSeq>
+@<unix time>" followed by the message, every response sent as "TX <status line>". The agent exits
 0 once --expect requests (retransmissions not counted; ACK and CANCEL count)
 and --expect-responses responses have arrived, 1 on --timeout.
 """
@@ -257,7 +257,8 @@ class UA:
             return
         if not first_line:
             return
-        self.write("RX " + first_line + " " + first(hdrs, "cseq"), data.decode("utf-8", "replace"))
+        self.write("RX %s %s @%.3f" % (first_line, first(hdrs, "cseq"), time.time()),
+                   data.decode("utf-8", "replace"))
         if first_line.startswith("SIP/2.0"):
             code = int(first_line.split()[1])
             if code >= 200:
