@@ -22,6 +22,7 @@
 #include "log/ims_log.h"
 #include "metrics/ims_metrics.h"
 #include "profile.h"
+#include "redirect-follow.h"
 #include "reg-store.h"
 #include "session-odi.h"
 #include "session-rules.h"
@@ -55,6 +56,7 @@ typedef struct sess {
 	char token[SCSCF_ODI_TOKEN_LEN + 1];
 	ims_str_t orig_ruri;          /* Request-URI when the chain began */
 	scscf_hunt_t *hunt;           /* sequential device hunting, NULL: parallel */
+	unsigned redirects;           /* 3xx followed for this request (redirect-follow.h) */
 } sess_t;
 
 /* /metrics: scscf_session_requests_total{arrival}, scscf_as_requests_total
@@ -462,6 +464,16 @@ int scscf_session_on_request(scscf_ctx_t *ctx, sip_proxy_ctx_t *pctx, sip_msg_t 
 static int on_response(scscf_ctx_t *ctx, sip_proxy_ctx_t *pctx, sip_proxy_branch_t *b, sip_msg_t *rsp)
 {
 	sess_t *s = sip_proxy_ctx_data(pctx);
+	/* Issue 9: on the terminating side a 3xx from a device or an AS is
+	 * followed for a Contact in the home domain (redirect-follow.h). */
+	if (s && rsp->status >= 300 && rsp->status < 400 && !is_originating(s->sc)) {
+		scscf_session_t *ss = ctx->session;
+		if (scscf_redirect_on_response(pctx, rsp, ss->realm, ss->home_tel_prefixes, ss->icscf_uri,
+					       &s->redirects) == SIP_PROXY_ABSORB) {
+			s->as_ifc = -1;
+			return SIP_PROXY_ABSORB;
+		}
+	}
 	if (s && s->hunt && sip_proxy_branch_data(b) != AS_BRANCH)
 		return scscf_hunt_on_response(s->hunt, pctx, b, rsp);
 	if (!s || sip_proxy_branch_data(b) != AS_BRANCH || s->as_ifc < 0 || !s->sp)
