@@ -4,7 +4,11 @@
 # bench (see tests/bench/README.md):
 #   sipp UAC :21080 -> sip-proxy-test :21060 -> sipp UAS :21070
 #   tests/bench/proxy_load.sh [BUILD_DIR]        (default: build)
-# Knobs: CALL_RATES, STEP_SECS, HOLD_MS, WORKERS (2), RUN_BUDGET_S (600), OUT.
+# Knobs: CALL_RATES, STEP_SECS, HOLD_MS, WORKERS (2), PROXY_ARGS (more options
+#   for sip-proxy-test, e.g. "--t1 100"), RUN_BUDGET_S (900), OUT,
+#   PAUSE_S (35: the proxy keeps INVITE transactions 64*T1 = 32 s after the
+#   final response (RFC 6026 timers L and M) and BYE ones 32 s (timer J), so
+#   each step starts once the previous step's transactions are gone).
 # Results: $OUT/steps.jsonl and a table from lib/summarize.py.
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -14,7 +18,10 @@ BENCH=$SRC/tests/bench
 OUT=${OUT:-$BUILD/bench-results/proxy-$(date +%Y%m%d-%H%M%S)}
 PROXY_PORT=${PROXY_PORT:-21060} UAS_PORT=${UAS_PORT:-21070} LOAD_PORT=${LOAD_PORT:-21080}
 WORKERS=${WORKERS:-2}
-CALL_RATES=${CALL_RATES:-"500 1000 2000 3000 4000 5000 6000 8000"}
+CALL_RATES=${CALL_RATES:-"500 1000 1500 2000 3000 4000 5000 6000"}
+PAUSE_S=${PAUSE_S:-35}
+RUN_BUDGET_S=${RUN_BUDGET_S:-900}
+PROXY_ARGS=${PROXY_ARGS:-}
 TARGET=127.0.0.1:$PROXY_PORT
 . "$BENCH/lib/ladder.sh"
 bench_check_env
@@ -32,7 +39,7 @@ trap 'exit 130' INT TERM
 
 echo "results: $OUT"
 echo "other load before start: $(bench_other_load)" | tee "$OUT/other_before.txt"
-"$BIN/sip-proxy-test" -l "$TARGET:udp" -w "$WORKERS" --rr --log warn \
+"$BIN/sip-proxy-test" -l "$TARGET:udp" -w "$WORKERS" --rr --log warn $PROXY_ARGS \
   > "$OUT/proxy.out" 2> "$OUT/proxy.log" &
 PROXY_PID=$!
 for _ in $(seq 50); do ss -lun | grep -q ":$PROXY_PORT " && break; sleep 0.1; done

@@ -50,6 +50,16 @@ bench_ticks() {
   echo "$t"
 }
 
+# "comm=ticks,comm=ticks" for the given processes
+bench_ticks_each() {
+  local p out=
+  for p in "$@"; do
+    out+=$(awk '{ c = $0; sub(/^[^(]*\(/, "", c); sub(/\).*$/, "", c); sub(/^.*\) /, ""); printf "%s=%d,", c, $12 + $13 }' \
+      "/proc/$p/stat" 2>/dev/null)
+  done
+  echo "${out%,}"
+}
+
 bench_rss_mb() {
   local t=0 p v
   for p in "$@"; do
@@ -89,17 +99,17 @@ bench_step() {
   lim=$(( rate * (HOLD_MS / 1000 + 6) + 100 ))
   printf 'NAME=%s\nRATE=%s\nCALLS=%s\nCLK_TCK=%s\n' "$name" "$rate" "$n" "$CLK_TCK" > "$d/meta.env"
   python3 "$BENCH_LIB/procsnap.py" "$d/procs0.json" $$ $SUT_PIDS
-  t0=$(date +%s.%N); k0=$(bench_ticks $SUT_PIDS); uk0=$(bench_ticks ${UAS_PID:-})
+  t0=$(date +%s.%N); k0=$(bench_ticks $SUT_PIDS); uk0=$(bench_ticks ${UAS_PID:-}); e0=$(bench_ticks_each $SUT_PIDS)
   ( cd "$d" && /usr/bin/time -f "%U %S %e" -o gen_time timeout -k 5 "$tmo" sipp "$TARGET" "$@" \
       -r "$rate" -rp 1000 -m "$n" -l "$lim" -d "$HOLD_MS" -nostdin -buff_size 4194304 \
       -timeout $(( tmo - 5 )) -recv_timeout 10000 -trace_stat -stf load_stat.csv -fd 1 \
       -trace_rtt -rtt_freq "$rate" -trace_err -error_file load_errors.log > load.out 2>&1 )
   rc=$?
-  k1=$(bench_ticks $SUT_PIDS); uk1=$(bench_ticks ${UAS_PID:-}); t1=$(date +%s.%N)
+  k1=$(bench_ticks $SUT_PIDS); uk1=$(bench_ticks ${UAS_PID:-}); e1=$(bench_ticks_each $SUT_PIDS); t1=$(date +%s.%N)
   python3 "$BENCH_LIB/procsnap.py" "$d/procs1.json" $$ $SUT_PIDS
   read -r u s e < <(tail -1 "$d/gen_time" 2>/dev/null) || true
   {
-    echo "SUT_TICKS0=$k0"; echo "SUT_TICKS1=$k1"
+    echo "SUT_TICKS0=$k0"; echo "SUT_TICKS1=$k1"; echo "SUT_EACH0=$e0"; echo "SUT_EACH1=$e1"
     [ -n "${UAS_PID:-}" ] && { echo "UAS_TICKS0=$uk0"; echo "UAS_TICKS1=$uk1"; }
     echo "WALL_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
     echo "GEN_UTIME=${u:-0}"; echo "GEN_STIME=${s:-0}"; echo "GEN_WALL_S=${e:-0}"; echo "LOAD_RC=$rc"
@@ -114,9 +124,9 @@ bench_step() {
   echo "$j" | python3 -c '
 import json, sys
 r = json.loads(sys.stdin.read())
-print("  %-14s rate %6d ok %7d fail %.3f%% retr %.2f%% achieved %s rtd1 p50/p99 %s/%s ms  cpu sut %s%% (%s us/call) gen %s%% uas %s%%  other %s%% %s  rss %sMB  %s" % (
+print("  %-14s rate %6d ok %7d fail %.3f%% retr %.2f%% achieved %s rtd1 p50/p99 %s/%s ms  cpu sut %s%% [%s] (%s us/call) gen %s%% uas %s%%  other %s%% %s  rss %sMB  %s" % (
   r["name"], r["target_rate"], r["ok"], r["fail_pct"], r["retrans_pct"], r["achieved_rate"],
-  r.get("rtd1_p50_ms"), r.get("rtd1_p99_ms"), r["sut_cpu_pct"], r.get("sut_us_per_call"), r["gen_cpu_pct"],
+  r.get("rtd1_p50_ms"), r.get("rtd1_p99_ms"), r["sut_cpu_pct"], r.get("sut_split"), r.get("sut_us_per_call"), r["gen_cpu_pct"],
   r["uas_cpu_pct"], r["other_cpu_pct"], r["other_top"], r["sut_rss_mb"],
   "PASS" if r["pass"] else "FAIL(" + r["why"] + ")"))'
   sleep "$PAUSE_S"

@@ -142,6 +142,14 @@ def main():
 
     r["sut_cpu_pct"] = ticks_pct("SUT_TICKS0", "SUT_TICKS1")
     r["uas_cpu_pct"] = ticks_pct("UAS_TICKS0", "UAS_TICKS1")
+    # per daemon: SUT_EACH0/1 = "comm=ticks,..." in SUT_PIDS order
+    try:
+        a = [kv.split("=") for kv in meta["SUT_EACH0"].split(",") if kv]
+        b = [kv.split("=") for kv in meta["SUT_EACH1"].split(",") if kv]
+        r["sut_split"] = ",".join("%s:%.1f%%" % (n1, 100.0 * (int(t1) - int(t0)) / tck / wall)
+                                  for (n0, t0), (n1, t1) in zip(a, b) if n0 == n1)
+    except (KeyError, ValueError, ZeroDivisionError):
+        r["sut_split"] = None
     try:
         gen_wall = float(meta["GEN_WALL_S"])
         r["gen_cpu_pct"] = round(100.0 * (float(meta["GEN_UTIME"]) + float(meta["GEN_STIME"])) / gen_wall, 1)
