@@ -37,6 +37,11 @@ int scscf_redirect_pick(sip_msg_t *rsp, int max_forwards, unsigned depth, ims_st
 		return 0;
 	sip_uri_t cur;
 	int have_cur = cur_target.len && sip_uri_parse(cur_target, NULL, &cur) == 0;
+	/* A request we already retargeted carries ;cause= (RFC 4458): its
+	 * redirection was the one allowed, wherever the new target is served. */
+	ims_str_t cause;
+	if (have_cur && sip_params_find(cur.params, "cause", &cause))
+		return 0;
 	sip_val_iter_t it = { 0 };
 	ims_str_t v, best = IMS_STR_NULL;
 	int best_q = -1, rc;
@@ -56,9 +61,12 @@ int scscf_redirect_pick(sip_msg_t *rsp, int max_forwards, unsigned depth, ims_st
 	}
 	if (!best.len)
 		return 0;
-	if (ims_arena_strdup(a, best, target))
-		return IMS_ENOMEM;
-	return 1;
+	/* RFC 4458 §2: the retargeted Request-URI says why (the 3xx code);
+	 * a URI with headers (?...) is taken as it is. */
+	if (memchr(best.s, '?', best.len))
+		return ims_arena_strdup(a, best, target) ? IMS_ENOMEM : 1;
+	*target = ims_arena_printf(a, "%.*s;cause=%d", IMS_STR_FMT(best), rsp->status);
+	return target->s ? 1 : IMS_ENOMEM;
 }
 
 int scscf_redirect_on_response(sip_proxy_ctx_t *pctx, sip_msg_t *rsp, ims_str_t realm,

@@ -7,7 +7,9 @@
  * a home tel: number), the highest q first, once per request (no redirect
  * chains), and only while Max-Forwards allows one more hop; the new branch
  * goes to the I-CSCF, which finds the S-CSCF of the new target (TS 24.229
- * §5.4.3.2 step 10). Anything else (a foreign Contact, a second 3xx, no
+ * §5.4.3.2 step 10), with ";cause=<3xx code>" on its Request-URI (RFC
+ * 4458), which tells any S-CSCF on the way that this request was already
+ * redirected once. Anything else (a foreign Contact, a second 3xx, no
  * Contact) goes back to the caller, whose UA decides (§8.1.3.4).
  */
 #ifndef SCSCF_REDIRECT_FOLLOW_H
@@ -22,8 +24,9 @@
  * max_forwards: of the request being proxied (-1 when absent, counts as
  * 70); depth: redirections already followed for it; cur_target: its
  * current Request-URI (a Contact equal to it is not followed: a loop).
- * Returns 1 with *target (the chosen Contact's URI, in `a`), 0 when the
- * response goes upstream as it is, IMS_ENOMEM. */
+ * Returns 1 with *target (the chosen Contact's URI with ";cause=<code>",
+ * in `a`), 0 when the response goes upstream as it is (also when
+ * cur_target already has a cause parameter), IMS_ENOMEM. */
 int scscf_redirect_pick(sip_msg_t *rsp, int max_forwards, unsigned depth, ims_str_t cur_target,
 			ims_str_t realm, ims_str_t home_tel_prefixes, ims_arena_t *a,
 			ims_str_t *target /* out */);
