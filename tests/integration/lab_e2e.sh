@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-resource-lock: ims_lab
 # The lab as a user meets it (deploy/lab.sh, docs/running.md), on the SPEC
 # loopback defaults (5060, 4060, 6060, 3868, 8080, 9101-9103): this test and
 # lab_netns.sh must not run at the same time (ctest RESOURCE_LOCK ims_lab).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-resource-lock: ims_lab
 # `deploy/lab.sh up --netns`: the four daemons as separate hosts, each in its
 # own network namespace (ims-lab-hss/-scscf/-icscf/-pcscf) on the bridge
 # ims-lab-br0 in 10.77.0.0/24, the test (the UEs) on the host at 10.77.0.1.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-resource-lock: ports_160xx
 # ims-scscf registrar against the real ims-hss on loopback, with SIPp UEs
 # talking straight to the S-CSCF (TS 24.229 §5.4.1, §5.4.2):
 #   AKA 401 -> 200 (Service-Route, P-Associated-URI, Path, Contact), MD5,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest-resource-lock: ports_160xx
 # SPEC.md flow 1 through every real daemon: a SIPp UE registers with IMS
 # AKA at ims-pcscf, which sends to ims-icscf (UAR picks the S-CSCF), which
 # sends to ims-scscf (MAR, 401, SAR, 200), all against ims-hss on loopback.

@@ -147,7 +147,8 @@ static int tsend(void *ud, const sip_tp_peer_t *to, const char *buf, size_t len)
 		H.n_notify++;
 	}
 	if (len >= 8 && !memcmp(buf, "SIP/2.0 ", 8)) {
-		int code = atoi(buf + 8);
+		/* the wire buffer has no NUL: read the three digits only */
+		int code = len >= 11 ? (buf[8] - '0') * 100 + (buf[9] - '0') * 10 + (buf[10] - '0') : 0;
 		if (code >= 200) {
 			assert_true(len < sizeof(H.rsp));
 			memcpy(H.rsp, buf, len);
