@@ -14,6 +14,12 @@ REST=$((22200 + SVC_INDEX)) DIA=$((22210 + SVC_INDEX))
 MP=$((22220 + 3 * SVC_INDEX)) MI=$((22221 + 3 * SVC_INDEX)) MS=$((22222 + 3 * SVC_INDEX))
 SC_DIR=$SRC/tests/integration/sipp
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$SRC/tests/lsan.supp:print_suppressions=0}
+# The ports are fixed: another run of the same script (another build
+# directory, another CI run on this host) waits for this one to end
+# instead of fighting over the sockets.
+LOCK=${TMPDIR:-/tmp}/ims-services-$SVC_INDEX.lock
+exec 9>>"$LOCK"
+if ! flock -w 300 9; then echo "FAIL: $LOCK still held after 300 s"; exit 1; fi
 rm -rf "$WORK" && mkdir -p "$WORK"
 cd "$WORK" || exit 1
 PIDS=()
