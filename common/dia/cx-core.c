@@ -22,6 +22,7 @@
 
 #include "base/ims_err.h"
 #include "dia/cx-dict.h"
+#include "dia/cx-guard.h"
 #include "log/ims_log.h"
 
 static struct {
@@ -309,7 +310,7 @@ int cx_core_start(const cx_core_cfg_t *cfg)
 	if (cfg->port && (ret = bind_listen_addr(cfg->listen_addr)))
 		return ret;
 	if (fd_disp_app_support(cx_dict.app_cx, cx_dict.vendor_3gpp, 1, 0) ||
-	    fd_peer_validate_register(validate_peer)) {
+	    fd_peer_validate_register(validate_peer) || cx_guard_install()) {
 		LOG_ERROR("dia", "core.app_support_failed");
 		return IMS_EDIAMETER;
 	}

@@ -1,0 +1,77 @@
+/* Guards against inputs that stop libfdproto (see cx-guard.h). */
+#include "dia/cx-guard.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include <freeDiameter/freeDiameter-host.h>
+#include <freeDiameter/libfdcore.h>
+
+#include "base/ims_err.h"
+#include "log/ims_log.h"
+#include "metrics/ims_metrics.h"
+
+#define SESSION_ID_CODE 263u
+
+/* 1 when fd_msg_sess_get would choke on this Session-Id AVP */
+static int session_id_unusable(struct avp *avp, struct avp_hdr *h)
+{
+	if (h->avp_flags & AVP_FLAG_VENDOR)
+		return 1; /* no dictionary entry: no value, ASSERT */
+	/* resolving the AVP alone is what fd_msg_sess_get does first; the
+	 * later whole-message parse keeps the resolved value */
+	if (fd_msg_parse_dict(avp, fd_g_config->cnf_dict, NULL) != 0 || !h->avp_value)
+		return 1;
+	/* fd_os_is_valid_os0: a Session-Id is used as a C string */
+	return h->avp_value->os.len && memchr(h->avp_value->os.data, 0, h->avp_value->os.len);
+}
+
+int cx_guard_fix_msg(struct msg *m)
+{
+	struct avp *avp = NULL, *next = NULL;
+	int removed = 0;
+	if (!m || fd_msg_browse(m, MSG_BRW_FIRST_CHILD, &avp, NULL))
+		return 0;
+	for (; avp; avp = next) {
+		struct avp_hdr *h = NULL;
+		if (fd_msg_browse(avp, MSG_BRW_NEXT, &next, NULL))
+			next = NULL;
+		/* fd_msg_sess_get only reads top-level AVPs with this code
+		 * and vendor 0 */
+		if (fd_msg_avp_hdr(avp, &h) || !h || h->avp_code != SESSION_ID_CODE ||
+		    h->avp_vendor != 0 || !session_id_unusable(avp, h))
+			continue;
+		fd_msg_free(avp); /* unlinks it from m */
+		removed++;
+	}
+	return removed;
+}
+
+static void on_received(enum fd_hook_type type, struct msg *msg, struct peer_hdr *peer,
+			void *other, struct fd_hook_permsgdata *pmd, void *regdata)
+{
+	(void)type;
+	(void)other;
+	(void)pmd;
+	(void)regdata;
+	if (cx_guard_fix_msg(msg) > 0) {
+		ims_counter_inc(ims_metrics_counter("dia_guard_removed_total",
+						    "Unusable Session-Id AVPs removed from received "
+						    "Diameter messages",
+						    NULL, NULL));
+		LOG_WARN("dia", "guard.session_id_removed peer=%s",
+			 peer && peer->info.pi_diamid ? peer->info.pi_diamid : "(new)");
+	}
+}
+
+int cx_guard_install(void)
+{
+	/* once per cx_core_start: a later start after cx_core_stop runs on a
+	 * freshly initialised core */
+	struct fd_hook_hdl *hdl = NULL;
+	if (fd_hook_register(HOOK_MASK(HOOK_MESSAGE_RECEIVED), on_received, NULL, NULL, &hdl)) {
+		LOG_ERROR("dia", "guard.hook_failed");
+		return IMS_EDIAMETER;
+	}
+	return 0;
+}
