@@ -23,9 +23,20 @@ static int binding_live(const scscf_binding_t *b, int64_t now)
 	}
 }
 
+/* A peer's string as an XML attribute or text. XML 1.0 §2.2 has no
+ * character for NUL and most C0 controls (not even as &#7;), and libxml2
+ * passes invalid UTF-8 through: the values here (URIs, Call-ID, AOR) are
+ * ASCII by RFC 3261 §25.1, so any other byte becomes '?' and the NOTIFY
+ * body stays well-formed whatever the UE put in its REGISTER (found by
+ * fuzz_scscf_reg). */
 static xmlChar *xs(ims_str_t v, char *tmp, size_t cap)
 {
-	ims_str_to_c(v, tmp, cap);
+	size_t n = v.len < cap - 1 ? v.len : cap - 1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)v.s[i];
+		tmp[i] = (ch >= 0x20 && ch < 0x7f) || ch == '\t' ? (char)ch : '?';
+	}
+	tmp[n] = '\0';
 	return BAD_CAST tmp;
 }
 
