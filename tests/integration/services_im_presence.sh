@@ -67,18 +67,24 @@ ue_send im2 $UA_A 0 $A MESSAGE "sip:$D@$REALM" 480 --body "hello D" \
   && ok "MESSAGE A -> unregistered D (no services): 480" || fail "MESSAGE to unregistered D: $(cat im2.out)"
 # Presence: PUBLISH by B, SUBSCRIBE by A, NOTIFY back to A.
 PIDF='<?xml version="1.0"?>\n<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:'$B@$REALM'"><tuple id="b"><status><basic>open</basic></status></tuple></presence>'
-role ps $PS 2 1 --user ps --on PUBLISH=200 --on SUBSCRIBE=200,notify
+role ps $PS 3 2 --user ps --on PUBLISH=200 --on SUBSCRIBE=200,notify
 sleep 0.3
 ue_send pub $UA_B 0 $B PUBLISH "sip:$B@$REALM" 200 --hdr "Event: presence" --hdr "Expires: 600" \
   --body "$PIDF" --ctype application/pidf+xml \
   && ok "PUBLISH by B reached the presence server of B's iFC: 200" || fail "PUBLISH: $(cat pub.out)"
-ue_send sub $UA_A 1 $A SUBSCRIBE "sip:$B@$REALM" 200 --hdr "Event: presence" --hdr "Expires: 600" \
-  --hdr "Accept: application/pidf+xml" \
+ue_send sub $UA_A 2 $A SUBSCRIBE "sip:$B@$REALM" 200 --hdr "Event: presence" --hdr "Expires: 600" \
+  --hdr "Accept: application/pidf+xml" --resubscribe --expect-responses 2 \
   && ok "SUBSCRIBE A -> B (Event: presence) answered 200 by the presence server" \
   || fail "SUBSCRIBE: $(cat sub.out)"
 grep -q "^RX NOTIFY" sub.log && ok "A got the presence server's NOTIFY" || fail "no NOTIFY at A"
 grep -q "<basic>open</basic>" sub.log || fail "the NOTIFY's PIDF body did not reach A"
-svc_role_ok ps 10 "the presence server got PUBLISH and SUBSCRIBE and a 200 for its NOTIFY"
+svc_role_ok ps 10 "the presence server got PUBLISH, SUBSCRIBE and the in-dialog unSUBSCRIBE, and 200s for its NOTIFYs"
+grep -q "^Subscription-State: terminated" sub.log && ok "A's in-dialog SUBSCRIBE (Expires: 0) reached the server along the route set; the final NOTIFY came back" \
+  || fail "no terminating NOTIFY after A's unsubscribe"
+awk '/^RX SUBSCRIBE/{n++} n==2 && /^Route:/{r++} END{exit !(r == 0)}' ps.log \
+  && grep -q "^RX SUBSCRIBE sip:ps@127.0.0.1:$PS SIP/2.0 2 SUBSCRIBE" ps.log \
+  && ok "the in-dialog SUBSCRIBE reached the server's Contact with its Route set consumed" \
+  || fail "in-dialog SUBSCRIBE at the server: $(grep '^RX SUBSCRIBE' ps.log)"
 rr=$(awk '/^RX SUBSCRIBE/{f=1} f && /^Record-Route:/{print} f && /^$/{exit}' ps.log | wc -l)
 [ "$rr" -ge 3 ] && ok "the SUBSCRIBE reached the server with $rr Record-Route entries (P-CSCF, S-CSCFs)" \
   || fail "SUBSCRIBE at the server has $rr Record-Route entries"

@@ -21,7 +21,9 @@ As a UE it can also send one out-of-dialog request first: --send METHOD
 --to URI --from URI --proxy IP:PORT [--hdr "Name: value"]... [--body TEXT
 --ctype TYPE]; the final response to it is logged "FINAL <code>" and
 printed, and counts as a response for --expect-responses; --want CODE
-makes any other final an error (exit 2).
+makes any other final an error (exit 2). --resubscribe: after a 200 to
+the SUBSCRIBE, end the subscription with a SUBSCRIBE (Expires: 0) inside
+the dialog, along the reversed Record-Route set.
 
 Every message received is appended to --log as "RX <first line> <CSeq>
 @<unix time>" followed by the message, every response sent as "TX <status line>". The agent exits
@@ -124,6 +126,8 @@ class UA:
         self.nreq = 0
         self.nrsp = 0
         self.final = 0
+        self.routes = {}     # Call-ID -> route set of a dialog we serve (notifier)
+        self.cseqs = {}      # Call-ID -> last CSeq we sent in it
 
     def write(self, line, msg=None):
         self.log.write(line + "\n")
@@ -174,7 +178,11 @@ class UA:
     def notify(self, hdrs):
         """RFC 6665 §4.2.1.2 (notifier): NOTIFY in the new dialog, along the
         route set taken from Record-Route in order (UAS, RFC 3261 §12.1.1)."""
-        routes = values(hdrs, "record-route")
+        cid = first(hdrs, "call-id")
+        routes = values(hdrs, "record-route") or self.routes.get(cid, [])
+        self.routes[cid] = routes
+        self.cseqs[cid] = self.cseqs.get(cid, 0) + 1
+        ended = first(hdrs, "expires").strip() == "0"
         target = uri_of(first(hdrs, "contact"))
         nxt = uri_of(routes[0]) if routes else target
         to = first(hdrs, "to")
@@ -190,7 +198,8 @@ class UA:
                  "Max-Forwards: 70"]
         lines += ["Route: " + r for r in routes]
         lines += ["From: " + to, "To: " + first(hdrs, "from"), "Call-ID: " + first(hdrs, "call-id"),
-                  "CSeq: 1 NOTIFY", "Event: presence", "Subscription-State: active;expires=600",
+                  "CSeq: %d NOTIFY" % self.cseqs[cid], "Event: presence",
+                  "Subscription-State: " + ("terminated;reason=timeout" if ended else "active;expires=600"),
                   "Contact: <sip:%s@%s:%d>" % (self.a.user, self.a.ip, self.a.port),
                   "Content-Type: application/pidf+xml", "Content-Length: %d" % len(body.encode())]
         msg = "\r\n".join(lines) + "\r\n\r\n" + body
@@ -267,6 +276,8 @@ class UA:
                     self.final = code
                     self.write("FINAL %d" % code)
                     print("FINAL %d" % code, flush=True)
+                    if self.a.resubscribe and code == 200:
+                        self.resubscribe(hdrs)
         else:
             self.request(first_line, hdrs, body, src)
 
@@ -332,6 +343,25 @@ class UA:
         self.sock.sendto(msg.encode(), (host, int(port)))
         self.write("TX " + lines[0], msg)
 
+    def resubscribe(self, rsp):
+        """Ends the subscription inside its dialog (RFC 6665 §4.1.2.3:
+        SUBSCRIBE with Expires: 0), along the route set of the 200
+        reversed (RFC 3261 §12.1.2)."""
+        a = self.a
+        routes = list(reversed(values(rsp, "record-route")))
+        target = uri_of(first(rsp, "contact"))
+        nxt = uri_of(routes[0]) if routes else target
+        lines = ["SUBSCRIBE %s SIP/2.0" % target,
+                 "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK%08x;rport" % (a.ip, a.port, random.randrange(1 << 32)),
+                 "Max-Forwards: 70"]
+        lines += ["Route: " + r for r in routes]
+        lines += ["From: " + first(rsp, "from"), "To: " + first(rsp, "to"),
+                  "Call-ID: " + first(rsp, "call-id"), "CSeq: 2 SUBSCRIBE", "Event: presence",
+                  "Expires: 0", "Contact: <sip:%s@%s:%d>" % (a.user, a.ip, a.port), "Content-Length: 0"]
+        msg = "\r\n".join(lines) + "\r\n\r\n"
+        self.sock.sendto(msg.encode(), hostport(nxt))
+        self.write("TX " + lines[0], msg)
+
     def run(self):
         end = time.time() + self.a.timeout
         if self.a.send:
@@ -368,6 +398,8 @@ def main():
     p.add_argument("--body", default="")
     p.add_argument("--ctype", default="text/plain")
     p.add_argument("--want", type=int, default=0)
+    p.add_argument("--resubscribe", action="store_true",
+                   help="after a 200 to --send SUBSCRIBE, unsubscribe in the dialog")
     a = p.parse_args()
     a.send = a.send.upper()
     return UA(a).run()
