@@ -6,6 +6,15 @@
 
 #include "base/ims_err.h"
 #include "log/ims_log.h"
+#include "metrics/ims_metrics.h"
+
+/* /metrics: scscf_hunt_steps_total{step="first|next|ring_timeout"}. */
+static void count_step(const char *step)
+{
+	ims_counter_inc(ims_metrics_counter("scscf_hunt_steps_total",
+					    "Sequential hunting: groups started and ring times up", "step",
+					    step));
+}
 
 int scscf_hunt_q(const scscf_binding_t *b)
 {
@@ -96,6 +105,7 @@ static int send_group(scscf_hunt_t *h, sip_proxy_ctx_t *pctx, size_t g, int late
 			continue;
 		LOG_INFO("scscf", "hunt.group group=%zu of=%zu contacts=%zu call_id=%.*s", g + 1,
 			 h->plan->n_groups, hi - lo, IMS_STR_FMT(sip_proxy_ctx_msg(pctx)->call_id));
+		count_step(g == 0 ? "first" : "next");
 		/* RFC 3261 §16.6: each group rings for the ring time, the last
 		 * one until it is answered, fails or times out (timer C). */
 		if (h->ring_ms && g + 1 < h->plan->n_groups &&
@@ -113,6 +123,7 @@ static void ring_timeout(sip_proxy_ctx_t *pctx, void *arg)
 	if (h->over || sip_proxy_ctx_pending(pctx) == 0)
 		return;
 	h->timed_out = 1;
+	count_step("ring_timeout");
 	LOG_INFO("scscf", "hunt.ring_timeout group=%zu call_id=%.*s", h->group + 1,
 		 IMS_STR_FMT(sip_proxy_ctx_msg(pctx)->call_id));
 	/* RFC 3326: tell the devices why they stop ringing. */

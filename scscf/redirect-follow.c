@@ -7,9 +7,19 @@
 
 #include "base/ims_err.h"
 #include "log/ims_log.h"
+#include "metrics/ims_metrics.h"
 #include "session-rules.h"
 
 #define REDIRECT_MAX_DEPTH 1 /* recurse once */
+
+/* /metrics: scscf_redirects_total{outcome="followed|passed"}, one per 3xx
+ * a terminating S-CSCF context saw. */
+static void count_outcome(const char *outcome)
+{
+	ims_counter_inc(ims_metrics_counter("scscf_redirects_total",
+					    "3xx on the terminating side, followed or passed upstream",
+					    "outcome", outcome));
+}
 
 /* q-value x1000 of a Contact (RFC 3261 §20.10), 1000 when absent or bad. */
 static int contact_q(ims_str_t q)
@@ -80,6 +90,7 @@ int scscf_redirect_on_response(sip_proxy_ctx_t *pctx, sip_msg_t *rsp, ims_str_t 
 	if (scscf_redirect_pick(rsp, m->max_forwards, *depth, m->ruri, realm, home_tel_prefixes,
 				sip_proxy_ctx_arena(pctx), &target) != 1) {
 		LOG_INFO("scscf", "redirect.pass status=%d call_id=%.*s", rsp->status, IMS_STR_FMT(m->call_id));
+		count_outcome("passed");
 		return SIP_PROXY_CONTINUE;
 	}
 	sip_proxy_target_t t = { .ruri = target, .next_hop = icscf_uri };
@@ -90,6 +101,7 @@ int scscf_redirect_on_response(sip_proxy_ctx_t *pctx, sip_msg_t *rsp, ims_str_t 
 		return SIP_PROXY_CONTINUE;
 	}
 	(*depth)++;
+	count_outcome("followed");
 	LOG_INFO("scscf", "redirect.follow status=%d target=%.*s call_id=%.*s", rsp->status,
 		 IMS_STR_FMT(target), IMS_STR_FMT(m->call_id));
 	return SIP_PROXY_ABSORB;

@@ -101,4 +101,10 @@ grep -q "^Contact: <sip:$D@$REALM>" redir4.msg || fail "the caller's 302 is not 
 svc_role_ok rb3 10 "B's device got its ACK"
 svc_role_ok rc3 10 "C's device got its ACK"
 
+metrics=$(curl -s -m 5 "http://127.0.0.1:$MS/metrics")
+for o in followed passed; do
+  echo "$metrics" | grep -Eq "^scscf_redirects_total\{outcome=\"$o\"\} [1-9]" \
+    && ok "/metrics counts redirects $o" || fail "no scscf_redirects_total{outcome=\"$o\"}"
+done
+
 svc_finish

@@ -100,4 +100,10 @@ t1=$(rx_time b1.log INVITE) t2=$(rx_time b2.log INVITE)
 python3 -c "import sys; t1,t2=map(float,sys.argv[1:]); sys.exit(0 if abs(t2-t1) < 0.5 else 1)" \
   "${t1:-0}" "${t2:-0}" && ok "parallel (default): B's devices rang together" || fail "B's devices: $t1 / $t2"
 
+metrics=$(curl -s -m 5 "http://127.0.0.1:$MS/metrics")
+for st in first next ring_timeout; do
+  echo "$metrics" | grep -Eq "^scscf_hunt_steps_total\{step=\"$st\"\} [1-9]" \
+    && ok "/metrics counts hunting step $st" || fail "no scscf_hunt_steps_total{step=\"$st\"}"
+done
+
 svc_finish
