@@ -12,15 +12,21 @@
 #include "metrics/ims_metrics.h"
 
 #define SESSION_ID_CODE 263u
+#define PROXY_INFO_CODE 284u
 
-/* 1 when fd_msg_sess_get would choke on this Session-Id AVP */
-static int session_id_unusable(struct avp *avp, struct avp_hdr *h)
+/* 1 when freeDiameter would choke on this top-level AVP (vendor 0) */
+static int unusable(struct avp *avp, struct avp_hdr *h)
 {
-	if (h->avp_flags & AVP_FLAG_VENDOR)
+	if (h->avp_code == SESSION_ID_CODE && (h->avp_flags & AVP_FLAG_VENDOR))
 		return 1; /* no dictionary entry: no value, ASSERT */
-	/* resolving the AVP alone is what fd_msg_sess_get does first; the
-	 * later whole-message parse keeps the resolved value */
-	if (fd_msg_parse_dict(avp, fd_g_config->cnf_dict, NULL) != 0 || !h->avp_value)
+	/* resolving the AVP alone is what fd_msg_sess_get does first (and,
+	 * for Proxy-Info, the copy into an answer); the later whole-message
+	 * parse keeps the resolved value */
+	if (fd_msg_parse_dict(avp, fd_g_config->cnf_dict, NULL) != 0)
+		return 1; /* e.g. a Proxy-Info whose content is no AVP list */
+	if (h->avp_code != SESSION_ID_CODE)
+		return 0;
+	if (!h->avp_value)
 		return 1;
 	/* fd_os_is_valid_os0: a Session-Id is used as a C string */
 	return h->avp_value->os.len && memchr(h->avp_value->os.data, 0, h->avp_value->os.len);
@@ -36,10 +42,11 @@ int cx_guard_fix_msg(struct msg *m)
 		struct avp_hdr *h = NULL;
 		if (fd_msg_browse(avp, MSG_BRW_NEXT, &next, NULL))
 			next = NULL;
-		/* fd_msg_sess_get only reads top-level AVPs with this code
-		 * and vendor 0 */
-		if (fd_msg_avp_hdr(avp, &h) || !h || h->avp_code != SESSION_ID_CODE ||
-		    h->avp_vendor != 0 || !session_id_unusable(avp, h))
+		/* freeDiameter reads these at top level only, by code with
+		 * vendor 0 */
+		if (fd_msg_avp_hdr(avp, &h) || !h || h->avp_vendor != 0 ||
+		    (h->avp_code != SESSION_ID_CODE && h->avp_code != PROXY_INFO_CODE) ||
+		    !unusable(avp, h))
 			continue;
 		fd_msg_free(avp); /* unlinks it from m */
 		removed++;
@@ -56,10 +63,10 @@ static void on_received(enum fd_hook_type type, struct msg *msg, struct peer_hdr
 	(void)regdata;
 	if (cx_guard_fix_msg(msg) > 0) {
 		ims_counter_inc(ims_metrics_counter("dia_guard_removed_total",
-						    "Unusable Session-Id AVPs removed from received "
-						    "Diameter messages",
+						    "Unusable Session-Id / Proxy-Info AVPs removed "
+						    "from received Diameter messages",
 						    NULL, NULL));
-		LOG_WARN("dia", "guard.session_id_removed peer=%s",
+		LOG_WARN("dia", "guard.avp_removed peer=%s",
 			 peer && peer->info.pi_diamid ? peer->info.pi_diamid : "(new)");
 	}
 }

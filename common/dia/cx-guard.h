@@ -2,20 +2,23 @@
  * message is framed, and before freeDiameter routes, dispatches or answers
  * it, removes the input that makes libfdproto 1.2.1 give up.
  *
- * Both known shapes are a top-level Session-Id (code 263, vendor 0), the
- * AVP fd_msg_sess_get() reads for every message it dispatches and for
- * every answer it builds (even the error answer to a malformed request):
- *  - sent with the V (vendor-specific) flag: the dictionary has no such
- *    AVP, it stays without a value and fd_msg_sess_get hits
- *    ASSERT(avp_value): the process aborts;
- *  - holding a NUL byte: fd_sess_fromsid_msg refuses it, the dispatch
- *    thread takes that as unrecoverable and the whole Diameter stack shuts
- *    down while the daemon keeps running without Cx.
- * Any peer past the capabilities exchange could do either with one
- * request (found by fuzz_cx_msg). Such a Session-Id is unusable anyway, so
- * the guard unlinks it: freeDiameter then answers the request
- * DIAMETER_MISSING_AVP with Session-Id in Failed-AVP (RFC 6733 §7.1.5),
- * and the daemon goes on serving. */
+ * Known shapes, all in the top-level AVPs freeDiameter itself reads when
+ * it dispatches a request or builds an answer to it (even the error
+ * answer to a malformed request):
+ *  - a Session-Id (code 263, vendor 0) sent with the V (vendor-specific)
+ *    flag: the dictionary has no such AVP, it stays without a value and
+ *    fd_msg_sess_get hits ASSERT(avp_value): the process aborts;
+ *  - a Session-Id holding a NUL byte: fd_sess_fromsid_msg refuses it, the
+ *    dispatch thread takes that as unrecoverable and the whole Diameter
+ *    stack shuts down while the daemon keeps running without Cx;
+ *  - a Proxy-Info (284) whose content is no AVP list, in a request
+ *    freeDiameter answers itself (e.g. R and E bits both set): copying it
+ *    into the answer fails, and the Routing-IN thread ends the same way.
+ * Any peer past the capabilities exchange could do any of these with one
+ * request (found by fuzz_cx_msg). Such AVPs are unusable anyway, so the
+ * guard unlinks them: freeDiameter then answers the request (a missing
+ * Session-Id: DIAMETER_MISSING_AVP with Session-Id in Failed-AVP, RFC 6733
+ * §7.1.5) and the daemon goes on serving. */
 #ifndef CX_GUARD_H
 #define CX_GUARD_H
 
