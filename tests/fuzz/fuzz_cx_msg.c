@@ -183,7 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (prc != 0) {
 		/* freeDiameter answers this one itself (DIAMETER_AVP_UNSUPPORTED,
 		 * DIAMETER_MISSING_AVP...): building that answer must not abort
-		 * (it reads the Session-Id, see dia/cx-guard.h) */
+		 * (it reads the Session-Id and copies Proxy-Info: dia/cx-guard.h) */
 		if (mh->msg_flags & CMD_FLAG_REQUEST)
 			CHECK(fd_msg_new_answer_from_req(fd_g_config->cnf_dict, &m, MSGFL_ANSW_ERROR) == 0);
 		goto out;

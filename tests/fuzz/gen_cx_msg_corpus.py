@@ -141,6 +141,11 @@ SEEDS = {
     # regression: a NUL in the Session-Id shut freeDiameter's dispatch down
     "regress-session-id-nul": msg(300, [s(263, b"icscf;1\0nul")] + head("icscf." + REALM)[1:] +
                                   [s(1, IMPI), s(601, IMPU, V3GPP), s(600, REALM, V3GPP)]),
+    # regression: R and E bits with a Proxy-Info that is no AVP list made
+    # freeDiameter's Routing-IN thread end (the Cx stack shut down)
+    "regress-re-bits-bad-proxy-info": (lambda m: m[:4] + b"\xe0" + m[5:])(
+        msg(300, head("icscf." + REALM) + [s(284, "not an AVP list"), s(1, IMPI),
+                                          s(601, IMPU, V3GPP), s(600, REALM, V3GPP)])),
 }
 
 
