@@ -14,6 +14,22 @@
 #define SESSION_ID_CODE 263u
 #define PROXY_INFO_CODE 284u
 
+/* 1 when every AVP under `parent` (depth first) has a dictionary model */
+static int all_known(struct avp *parent, int depth)
+{
+	struct avp *c = NULL;
+	struct dict_object *model = NULL;
+	if (depth > 8 || fd_msg_browse(parent, MSG_BRW_FIRST_CHILD, &c, NULL))
+		return 0;
+	while (c) {
+		if (fd_msg_model(c, &model) || !model || !all_known(c, depth + 1))
+			return 0;
+		if (fd_msg_browse(c, MSG_BRW_NEXT, &c, NULL))
+			return 0;
+	}
+	return 1;
+}
+
 /* 1 when freeDiameter would choke on this top-level AVP (vendor 0) */
 static int unusable(struct avp *avp, struct avp_hdr *h)
 {
@@ -24,8 +40,13 @@ static int unusable(struct avp *avp, struct avp_hdr *h)
 	 * parse keeps the resolved value */
 	if (fd_msg_parse_dict(avp, fd_g_config->cnf_dict, NULL) != 0)
 		return 1; /* e.g. a Proxy-Info whose content is no AVP list */
-	if (h->avp_code != SESSION_ID_CODE)
-		return 0;
+	if (h->avp_code == PROXY_INFO_CODE) {
+		/* freeDiameter copies it into the answer by writing it out and
+		 * parsing the bytes again; a child the dictionary does not know
+		 * may have no bytes left to write (EINVAL), and one with the V
+		 * flag but vendor 0 fails the search: keep only known children */
+		return !all_known(avp, 0);
+	}
 	if (!h->avp_value)
 		return 1;
 	/* fd_os_is_valid_os0: a Session-Id is used as a C string */
