@@ -26,6 +26,7 @@
 #include "reg-store.h"
 #include "session-odi.h"
 #include "session-rules.h"
+#include "unreg-fetch.h"
 #include "sip/proxy/sip_proxy.h"
 
 #define AS_BRANCH ((void *)1) /* branch data marking a leg to an AS */
@@ -57,6 +58,7 @@ typedef struct sess {
 	ims_str_t orig_ruri;          /* Request-URI when the chain began */
 	scscf_hunt_t *hunt;           /* sequential device hunting, NULL: parallel */
 	unsigned redirects;           /* 3xx followed for this request (redirect-follow.h) */
+	uint8_t unreg_fetched;        /* SAR UNREGISTERED_USER done for it (unreg-fetch.h) */
 } sess_t;
 
 /* /metrics: scscf_session_requests_total{arrival}, scscf_as_requests_total
@@ -350,10 +352,29 @@ static int start_originating(sess_t *s, sip_proxy_ctx_t *pctx)
 	return run_chain(s, pctx, 0);
 }
 
+static int start_terminating(sess_t *s, sip_proxy_ctx_t *pctx);
+
+/* The profile of an unregistered user arrived (or not): start again. */
+static void unreg_done(sip_proxy_ctx_t *pctx, void *arg, int rc)
+{
+	sess_t *s = arg;
+	int r = rc ? reply(pctx, 480, "Temporarily Unavailable") : start_terminating(s, pctx);
+	if (r)
+		reply(pctx, 500, "Server Internal Error");
+}
+
 static int start_terminating(sess_t *s, sip_proxy_ctx_t *pctx)
 {
 	ims_arena_t *a = sip_proxy_ctx_arena(pctx);
 	int rc = load_user(s, a);
+	/* TS 24.229 §5.4.3.3, TS 29.228 §6.1.2: a user this S-CSCF does not
+	 * hold may have services for the unregistered state (the I-CSCF sent
+	 * it here after LIA 2003): fetch the profile once, then start again. */
+	if (rc == IMS_ENOENT && !s->unreg_fetched) {
+		s->unreg_fetched = 1;
+		if (scscf_unreg_fetch(s->ctx, pctx, s->served_user, unreg_done, s) == 0)
+			return 0;
+	}
 	if (rc == IMS_ENOENT)
 		return reply(pctx, 480, "Temporarily Unavailable");
 	if (rc)

@@ -3,19 +3,19 @@
 #  - pager-mode instant messages (RFC 3428): MESSAGE from a registered UE
 #    to a registered one (200 from the device), to an unregistered user
 #    without services (480 from the terminating S-CSCF, TS 24.229
-#    §5.4.3.3). (Not here yet: an unregistered user whose
-#    TERMINATING_UNREGISTERED iFC names a store-and-forward AS: the
-#    terminating S-CSCF does not fetch an unregistered user's profile with
-#    SAR UNREGISTERED_USER yet, so it answers 480 too; see docs/services.md.)
+#    §5.4.3.3), and to an unregistered user whose TERMINATING_UNREGISTERED
+#    iFC names a store-and-forward AS (LIA 2003 at the I-CSCF, SAR
+#    UNREGISTERED_USER at the S-CSCF, 202 from the AS), twice (the second
+#    time from the profile the S-CSCF kept);
 #  - presence (RFC 3856 / RFC 6665): B's PUBLISH and A's SUBSCRIBE for
 #    `Event: presence` reach the presence server named by B's iFC; the
 #    server's NOTIFY follows the Record-Route set back to A.
 SVC_INDEX=1
 . "$(dirname "$0")/services/lib.sh"
 UA=$SRC/tests/integration/services/ua.py
-A=001010000000001 B=001010000000002 C=001010000000003 D=001010000000004
+A=001010000000001 B=001010000000002 C=001010000000003 D=001010000000004 E=001010000000005
 UA_A=$((SIPBASE + 10)) UA_B=$((SIPBASE + 11)) UA_C=$((SIPBASE + 12))
-PS=$((SIPBASE + 20))
+PS=$((SIPBASE + 20)) SF=$((SIPBASE + 21))
 
 # B's presence server: SUBSCRIBE or PUBLISH with Event: presence to B,
 # registered or not (TS 24.229 §5.4.3.3, the terminating iFCs).
@@ -31,13 +31,20 @@ PRES_IFC='[{"priority": 10,
     {"group": 3, "session_case": "TERMINATING_UNREGISTERED"}]},
   "application_server": {"server_name": "sip:127.0.0.1:'$PS'", "default_handling": "SESSION_TERMINATED"}}]'
 
+# E's store-and-forward IM server, for when E is not registered.
+SF_IFC='[{"priority": 5,
+  "trigger": {"cnf": false, "spt": [
+    {"group": 0, "method": "MESSAGE"}, {"group": 0, "session_case": "TERMINATING_UNREGISTERED"}]},
+  "application_server": {"server_name": "sip:127.0.0.1:'$SF'", "default_handling": "SESSION_TERMINATED"}}]'
+
 svc_start
 svc_provision $A
 svc_provision $B parallel "$PRES_IFC"
 svc_provision $C
 svc_provision $D
+svc_provision $E parallel "$SF_IFC"
 svc_register $A $UA_A && svc_register $B $UA_B && svc_register $C $UA_C || svc_finish
-ok "A, B and C registered; D is not"
+ok "A, B and C registered; D and E are not"
 
 role() { # name port expect expect-responses args...
   local name=$1 port=$2 n=$3 r=$4
@@ -65,6 +72,24 @@ grep -q "^hello C" msgc.log || fail "C's MESSAGE body changed on the way"
 grep -q "^P-Asserted-Identity: <sip:$A@" msgc.log || fail "C's MESSAGE has no network-asserted identity of A"
 ue_send im2 $UA_A 0 $A MESSAGE "sip:$D@$REALM" 480 --body "hello D" \
   && ok "MESSAGE A -> unregistered D (no services): 480" || fail "MESSAGE to unregistered D: $(cat im2.out)"
+role sf $SF 2 0 --user sf --on MESSAGE=202
+sleep 0.3
+ue_send im3 $UA_A 0 $A MESSAGE "sip:$E@$REALM" 202 --body "hello E, later" \
+  && ok "MESSAGE A -> unregistered E: 202 from the store-and-forward AS (terminating-unregistered iFC)" \
+  || fail "MESSAGE to unregistered E: $(cat im3.out)"
+grep -q "unreg.profile_stored impu=sip:$E@" scscf.log && ok "the S-CSCF fetched E's profile (SAR UNREGISTERED_USER)" \
+  || fail "no SAR UNREGISTERED_USER for E"
+state=$(curl -s -m 5 "http://127.0.0.1:$REST/api/v1/subscribers/$E@$REALM/registration")
+echo "$state" | grep -q '"UNREGISTERED"' && ok "the HSS has E UNREGISTERED, served by the S-CSCF" \
+  || fail "HSS state of E: $state"
+ue_send im4 $UA_A 0 $A MESSAGE "sip:$E@$REALM" 202 --body "and again" \
+  && ok "a second MESSAGE to E reaches the AS from the kept profile" || fail "second MESSAGE to E: $(cat im4.out)"
+svc_role_ok sf 10 "the store-and-forward AS got both MESSAGEs"
+[ "$(grep -c "unreg.sar impu=sip:$E@" scscf.log)" = 1 ] && ok "one SAR for both" \
+  || fail "SARs for E: $(grep -c "unreg.sar impu=sip:$E@" scscf.log)"
+grep -q "^Route: <sip:127.0.0.1:$S;lr;odi=" sf.log || fail "the AS's MESSAGE has no odi Route back to the S-CSCF"
+grep -q "^hello E, later" sf.log || fail "the AS did not get the MESSAGE body"
+
 # Presence: PUBLISH by B, SUBSCRIBE by A, NOTIFY back to A.
 PIDF='<?xml version="1.0"?>\n<presence xmlns="urn:ietf:params:xml:ns:pidf" entity="sip:'$B@$REALM'"><tuple id="b"><status><basic>open</basic></status></tuple></presence>'
 role ps $PS 3 2 --user ps --on PUBLISH=200 --on SUBSCRIBE=200,notify
