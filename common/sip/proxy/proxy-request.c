@@ -327,13 +327,16 @@ void sip_proxy__reply_400_raw(px_worker_t *w, const char *buf, size_t len,
 	if (!via.len || !from.len || !to.len || !cid.len || !cseq.len)
 		goto drop;
 	const char *reason = perr && perr->reason[0] ? perr->reason : "Bad Request";
+	/* RFC 3261 §21.5.20 / RFC 4475 §3.1.2.16: another SIP version gets
+	 * 505, as the parser suggests; everything else 400 */
+	unsigned status = perr && perr->status == 505 ? 505u : 400u;
 	ims_arena_t *a = ims_arena_create(2048);
 	if (!a)
 		goto drop;
 	ims_str_t txt = ims_arena_printf(
-		a, "SIP/2.0 400 %s\r\nVia: %.*s\r\nFrom: %.*s\r\nTo: %.*s%s\r\nCall-ID: %.*s\r\n"
+		a, "SIP/2.0 %u %s\r\nVia: %.*s\r\nFrom: %.*s\r\nTo: %.*s%s\r\nCall-ID: %.*s\r\n"
 		   "CSeq: %.*s\r\nContent-Length: 0\r\n\r\n",
-		reason, IMS_STR_FMT(via), IMS_STR_FMT(from), IMS_STR_FMT(to),
+		status, reason, IMS_STR_FMT(via), IMS_STR_FMT(from), IMS_STR_FMT(to),
 		memmem(to.s, to.len, "tag=", 4) ? "" : ";tag=400", IMS_STR_FMT(cid), IMS_STR_FMT(cseq));
 	/* The answer is sent as text: its CSeq or From may be what did not
 	 * parse. It goes to the source address (§18.2.2 with received). */
@@ -353,7 +356,7 @@ void sip_proxy__reply_400_raw(px_worker_t *w, const char *buf, size_t len,
 		if (sip_tsx_layer_send(w->tsx, &dst, txt.s, txt.len) == 0) {
 			stat_inc(&p->st.stateless_replies);
 			sip_proxy__count_stateless();
-			sip_proxy__count_response(400);
+			sip_proxy__count_response((int)status);
 			ims_arena_destroy(a);
 			return;
 		}
