@@ -270,7 +270,8 @@ static int decode_auth_item_req(struct avp *g, ims_arena_t *a, cx_req_t *req)
 	return r;
 }
 
-static int decode_dereg(struct avp *g, ims_arena_t *a, cx_req_t *req, int *has_code)
+static int decode_dereg(struct avp *g, ims_arena_t *a, cx_req_t *req, int *has_code,
+			cx_answer_t *ans)
 {
 	struct avp *c = NULL;
 	struct avp_hdr *h;
@@ -282,6 +283,9 @@ static int decode_dereg(struct avp *g, ims_arena_t *a, cx_req_t *req, int *has_c
 		if (is(h, cx_dict.reason_code) && h->avp_value) {
 			req->dereg_code = (uint32_t)h->avp_value->i32;
 			*has_code = 1;
+			/* TS 29.229 §6.3.17: four values defined */
+			if (h->avp_value->i32 < 0 || h->avp_value->i32 > CX_REASON_REMOVE_SCSCF)
+				set_failed(ans, CX_DIAMETER_INVALID_AVP_VALUE, c, NULL, a);
 		} else if (is(h, cx_dict.reason_info)) {
 			r = take_str(a, h, &req->dereg_info);
 		}
@@ -354,7 +358,7 @@ int cx_req_decode(struct msg *m, ims_arena_t *a, cx_req_t *req, cx_answer_t *ans
 			req->has_originating = 1;
 		} else if (is(h, cx_dict.deregistration_reason)) {
 			req->has_dereg = 1;
-			r = decode_dereg(avp, a, req, &has_code);
+			r = decode_dereg(avp, a, req, &has_code, ans);
 		} else if (is(h, cx_dict.user_data)) {
 			r = take_str(a, h, &req->user_data);
 		}
