@@ -33,13 +33,19 @@ static int all_known(struct avp *parent, int depth)
 /* 1 when freeDiameter would choke on this top-level AVP (vendor 0) */
 static int unusable(struct avp *avp, struct avp_hdr *h)
 {
-	if (h->avp_code == SESSION_ID_CODE && (h->avp_flags & AVP_FLAG_VENDOR))
-		return 1; /* no dictionary entry: no value, ASSERT */
+	struct dict_object *model = NULL;
+	/* with the V flag (vendor 0) the dictionary has no such AVP: it stays
+	 * unresolved, with no value (Session-Id: ASSERT) and no bytes to copy
+	 * (Proxy-Info: EINVAL) */
+	if (h->avp_flags & AVP_FLAG_VENDOR)
+		return 1;
 	/* resolving the AVP alone is what fd_msg_sess_get does first (and,
 	 * for Proxy-Info, the copy into an answer); the later whole-message
 	 * parse keeps the resolved value */
 	if (fd_msg_parse_dict(avp, fd_g_config->cnf_dict, NULL) != 0)
 		return 1; /* e.g. a Proxy-Info whose content is no AVP list */
+	if (fd_msg_model(avp, &model) || !model)
+		return 1;
 	if (h->avp_code == PROXY_INFO_CODE) {
 		/* freeDiameter copies it into the answer by writing it out and
 		 * parsing the bytes again; a child the dictionary does not know

@@ -14,8 +14,8 @@
  *  - a Proxy-Info (284) whose content is no AVP list, in a request
  *    freeDiameter answers itself (e.g. R and E bits both set): copying it
  *    into the answer fails, and the Routing-IN thread ends the same way;
- *    so does a Proxy-Info holding a child the dictionary does not know
- *    (nothing left to write when it is copied).
+ *    so does a Proxy-Info with the V flag, or holding a child the
+ *    dictionary does not know (nothing left to write when it is copied).
  * Any peer past the capabilities exchange could do any of these with one
  * request (found by fuzz_cx_msg). Such AVPs are unusable anyway, so the
  * guard unlinks them: freeDiameter then answers the request (a missing
