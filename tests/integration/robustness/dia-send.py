@@ -119,6 +119,19 @@ def connect(args):
     return s
 
 
+def disconnect(sock, args):
+    """RFC 6733 §5.4: DPR/DPA before closing, so the peer takes the next
+    connection of this identity at once (after a plain close it would be
+    SUSPECT, then REOPEN waiting for watchdog exchanges)."""
+    try:
+        sock.sendall(msg(282, 0, [avp(264, args.identity.encode()), avp(296, args.realm.encode()),
+                                  u32(273, 0)], hbh=0x7001))
+        recv_answer(sock, args, 0x7001)
+    except OSError:
+        pass
+    sock.close()
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--host", default="127.0.0.1")
@@ -147,7 +160,7 @@ def main():
             ans = recv_answer(sock, args, hbh if framed else None)
         except socket.timeout:
             print("file=%s timeout=1" % name, flush=True)
-            continue
+            continue  # (the connection stays up)
         except OSError:
             ans = None
         if ans is None:
@@ -158,7 +171,7 @@ def main():
         code, failed = result_of(ans)
         print("file=%s code=%d failed_avp=%d" % (name, code, failed), flush=True)
     if sock:
-        sock.close()
+        disconnect(sock, args)
     return 0
 
 
