@@ -9,7 +9,7 @@
 #   terminated, malformed REGISTERs -> exact 400/401/403 and nothing lost,
 #   HSS down -> 500/504 at once,
 #   Diameter reconnection after the HSS comes back.
-# AKA resynchronisation (auts) is covered by tests/unit/test_scscf_auth.c:
+# AKA resynchronisation (auts) is covered by scscf_resync.sh (our own UE):
 # SIPp 3.6.1 never sends auts (its SQN check is disabled).
 set -u
 : "${BIN:?}" "${SRC:?}" "${WORK:?}"
