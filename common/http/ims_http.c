@@ -269,6 +269,40 @@ static enum MHD_Result dispatch(ims_http_server_t *srv, req_ctx_t *c, const char
 	return send_resp(srv, c->conn, &resp);
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* URL unescaping for libmicrohttpd, which hands paths and query values
+ * over as C strings: a %00 decoded there would cut "/x/a%00b" to "/x/a" and
+ * act on another resource. Every escape is decoded but %00, which stays
+ * as written and is refused in on_access. Returns the new length. */
+static size_t unescape_no_nul(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	(void)conn;
+	char *w = s;
+	for (const char *r = s; *r; r++) {
+		int hi, lo;
+		if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0 &&
+		    (hi | lo) != 0) {
+			*w++ = (char)(hi << 4 | lo);
+			r += 2;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
 				 const char *method, const char *version,
 				 const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -340,6 +374,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	c->answered = 1;
 	if (c->too_big)
 		return send_text(srv, conn, 413, "request body too large\n");
+	if (strstr(url, "%00")) {
+		ims_http_resp_t resp = { 0 };
+		if (ims_http_resp_error(&resp, 400, "path: a NUL byte (%00) is not allowed"))
+			return MHD_NO;
+		return send_resp(srv, conn, &resp);
+	}
 	return dispatch(srv, c, method, url);
 }
 
@@ -449,6 +489,7 @@ ims_http_server_t *ims_http_start(const ims_http_opts_t *opts, char *err, size_t
 				    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
 				    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 				    MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
+				    MHD_OPTION_UNESCAPE_CALLBACK, unescape_no_nul, NULL,
 				    MHD_OPTION_END);
 	if (!srv->mhd) {
 		snprintf(err, errlen, "http: cannot start the server on %s:%u", srv->opts.addr,
