@@ -6,6 +6,16 @@
 #      T1 = 100 ms so B = 6.4 s)
 #   4. 5 calls to a port nobody listens on -> ICMP unreachable -> the branch
 #      gets 503, the UAC 500 (RFC 3261 §16.7 step 6), well before timer B
+#   5. REGISTER over UDP and TCP: the registrar (SIPp UAS) sees the proxy's
+#      Via on top of the UAC's and Max-Forwards 69; the 200 reaches the UAC
+#      with its own Via only (RFC 3261 §16.6 steps 3 and 8, §16.7 step 3)
+#   6. CANCEL of a ringing INVITE over UDP and TCP: 180, CANCEL -> 200 for
+#      the CANCEL, the UAS gets the proxy's CANCEL (the INVITE's branch) and
+#      answers 487, the UAC gets the 487 and ACKs it, the proxy ACKs the
+#      UAS (RFC 3261 §9, §16.10, §17.1.1.3)
+#   7. 10% packet loss at the UAC (SIPp -lost 10, in both directions): 100
+#      calls at 20/s all complete by retransmission (the UAC's timers and
+#      the proxy's transactions), none fails
 # Every wait is bounded; only the PIDs started here are stopped.
 set -u
 BIN=${BIN:?} SRC=${SRC:?} WORK=${WORK:?}
@@ -19,7 +29,7 @@ cleanup() {
 	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*"; for f in proxy.log uas_*.log uac_*.log; do [ -f "$f" ] && { echo "== $f"; tail -20 "$f"; }; done; exit 1; }
+fail() { echo "FAIL: $*"; for f in proxy.log uas_*.log uac_*.log uas_*.err uac_*.err; do [ -f "$f" ] && { echo "== $f"; tail -20 "$f"; }; done; exit 1; }
 
 command -v sipp >/dev/null || fail "sipp not installed"
 [ -x "$BIN/sip-proxy-test" ] || fail "no $BIN/sip-proxy-test"
@@ -83,6 +93,54 @@ rc=$?
 [ $rc -eq 0 ] || fail "unreachable scenario: SIPp exit $rc"
 [ $(( $(date +%s) - start )) -lt 6 ] || fail "unreachable next hop took timer B, not ICMP"
 echo "ok: 5 calls to an unreachable next hop answered 500 at once"
+
+# $1 name  $2 transport  $3 uas port  $4 uac port  $5 calls  $6 rate
+# $7 UAS scenario ("uas" = SIPp's built-in)  $8 UAC scenario  [UAC args]
+# Both sides must succeed: the UAS runs -m calls and exits 0 by itself,
+# the UAC's statistics show every call successful and none failed.
+run_pair() {
+	local name=$1 t=$2 uas=$3 uac=$4 n=$5 r=$6 uas_sc=$7 uac_sc=$8
+	shift 8
+	local uas_args=(-sn uas)
+	[ "$uas_sc" = uas ] || uas_args=(-sf "$SC/$uas_sc.xml")
+	sipp "${uas_args[@]}" -i 127.0.0.1 -p "$uas" -t "$t" -m "$n" -nostdin -timeout 40s \
+		-timeout_error -trace_err -error_file "uas_$name.err" >"uas_$name.log" 2>&1 &
+	local uas_pid=$!
+	PIDS+=("$uas_pid")
+	sleep 0.5
+	timeout 50 sipp -sf "$SC/$uac_sc.xml" 127.0.0.1:15060 -key uas_port "$uas" -s bob \
+		-i 127.0.0.1 -p "$uac" -t "$t" -m "$n" -r "$r" -l 40 -nostdin \
+		-timeout 40s -timeout_error -trace_err -error_file "uac_$name.err" \
+		-trace_stat -stf "uac_$name.csv" "$@" >"uac_$name.log" 2>&1
+	local rc=$?
+	[ $rc -eq 0 ] || fail "$name: SIPp UAC exit $rc"
+	for _ in $(seq 100); do kill -0 "$uas_pid" 2>/dev/null || break; sleep 0.1; done
+	kill -0 "$uas_pid" 2>/dev/null && fail "$name: the UAS did not finish its $n calls"
+	wait "$uas_pid"
+	rc=$?
+	[ $rc -eq 0 ] || fail "$name: SIPp UAS exit $rc (a check failed, see uas_$name.err)"
+	# the last line of the stats file has the cumulative counters
+	local ok bad
+	ok=$(stat_col "uac_$name.csv" 'SuccessfulCall(C)')
+	bad=$(stat_col "uac_$name.csv" 'FailedCall(C)')
+	[ "$ok" = "$n" ] && [ "$bad" = 0 ] || fail "$name: $ok of $n calls succeeded, $bad failed"
+}
+stat_col() { # $1 csv  $2 column name -> value on the last line
+	awk -F';' -v col="$2" 'NR==1{for(i=1;i<=NF;i++) if($i==col) c=i} END{if(c) print $c}' "$1"
+}
+
+run_pair reg_u1 u1 15074 15088 20 20 proxy_register_uas proxy_register_uac
+run_pair reg_t1 t1 15075 15089 20 20 proxy_register_uas proxy_register_uac
+echo "ok: 20+20 REGISTERs (UDP, TCP) through the proxy: its Via added, then removed from the 200"
+
+run_pair cancel_u1 u1 15076 15090 20 20 proxy_cancel_uas proxy_cancel_uac
+run_pair cancel_t1 t1 15077 15091 10 20 proxy_cancel_uas proxy_cancel_uac
+echo "ok: 20+10 ringing INVITEs cancelled (UDP, TCP): 200 for the CANCEL, 487 to the UAC, ACKs"
+
+run_pair lost u1 15078 15092 100 20 uas proxy_uac -lost 10
+retrans=$(stat_col uac_lost.csv 'Retransmissions(C)')
+[ "${retrans:-0}" -gt 0 ] || fail "-lost 10: no retransmission at the UAC (was anything lost?)"
+echo "ok: 100 calls with 10% loss at the UAC all completed ($retrans UAC retransmissions, 0 failed)"
 
 kill -TERM "$PROXY"
 for _ in $(seq 100); do kill -0 "$PROXY" 2>/dev/null || break; sleep 0.1; done
