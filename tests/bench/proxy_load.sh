@@ -27,7 +27,7 @@ TARGET=127.0.0.1:$PROXY_PORT
 bench_check_env
 [ -x "$BIN/sip-proxy-test" ] || bench_die "no $BIN/sip-proxy-test (build with -DIMS_TESTS=ON)"
 
-PROXY_PID= UAS_PID= UAS_WRAP=
+PROXY_PID='' UAS_PID='' UAS_WRAP=''
 cleanup() {
   local p
   for p in $UAS_WRAP $PROXY_PID; do kill "$p" 2>/dev/null; done

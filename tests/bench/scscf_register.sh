@@ -34,7 +34,7 @@ bench_check_env
 SCSCF_DB=${SCSCF_DB:-$OUT/scscf.db}
 for b in ims-hss ims-scscf; do [ -x "$BIN/$b" ] || bench_die "no $BIN/$b"; done
 
-HSS_PID= SCSCF_PID=
+HSS_PID='' SCSCF_PID=''
 cleanup() {
   local p
   for p in $SCSCF_PID $HSS_PID; do kill "$p" 2>/dev/null; done

@@ -135,7 +135,7 @@ print("  %-14s rate %6d ok %7d fail %.3f%% retr %.2f%% achieved %s rtd1 p50/p99 
 
 # ladder NAME "RATES" SIPP_ARGS... ; sets LADDER_BEST and LADDER_FAIL
 ladder() {
-  local name=$1 rates=$2 rate lo hi mid i; shift 2
+  local name=$1 rates=$2 rate lo hi mid; shift 2
   LADDER_BEST=; LADDER_FAIL=
   echo "== $name (elapsed $(( $(date +%s) - BENCH_T0 )) s)"
   for rate in $rates; do
@@ -148,7 +148,7 @@ ladder() {
   done
   if [ -n "$LADDER_BEST" ] && [ -n "$LADDER_FAIL" ]; then
     lo=$LADDER_BEST; hi=$LADDER_FAIL
-    for i in $(seq 1 "$REFINE"); do
+    for _ in $(seq 1 "$REFINE"); do
       mid=$(( (lo + hi) / 2 / 25 * 25 )); [ "$mid" -le "$lo" ] && break
       bench_budget_ok || break
       if bench_step "$name" "$mid" "$@"; then lo=$mid; LADDER_BEST=$mid; else hi=$mid; LADDER_FAIL=$mid; fi
