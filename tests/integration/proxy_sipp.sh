@@ -137,7 +137,10 @@ run_pair cancel_u1 u1 15076 15090 20 20 proxy_cancel_uas proxy_cancel_uac
 run_pair cancel_t1 t1 15077 15091 10 20 proxy_cancel_uas proxy_cancel_uac
 echo "ok: 20+10 ringing INVITEs cancelled (UDP, TCP): 200 for the CANCEL, 487 to the UAC, ACKs"
 
-run_pair lost u1 15078 15092 100 20 uas proxy_uac -lost 10
+# -T2 1000: the UAC's BYE retransmissions (500 ms, then every 1 s) stay
+# inside the proxy's timer J (64*T1 = 6.4 s), so a BYE whose 200 was lost
+# is answered from the proxy's completed transaction, not forwarded anew
+run_pair lost u1 15078 15092 100 20 uas proxy_uac -lost 10 -T2 1000
 retrans=$(stat_col uac_lost.csv 'Retransmissions(C)')
 [ "${retrans:-0}" -gt 0 ] || fail "-lost 10: no retransmission at the UAC (was anything lost?)"
 echo "ok: 100 calls with 10% loss at the UAC all completed ($retrans UAC retransmissions, 0 failed)"
