@@ -571,6 +571,32 @@ static void test_proxy_target_timeout_then_next_target(void **state)
 	finish();
 }
 
+/* RFC 3261 §16.7 step 3: a response carrying only our Via is not forwarded;
+ * a final one ends its branch as 502. */
+static void test_proxy_response_with_only_our_via_not_forwarded(void **state)
+{
+	(void)state;
+	H.mode = M_FWD;
+	inject_up(req("INVITE", "sip:bob@10.0.0.2", NULL, 70));
+	int fwd = sent_to("10.0.0.2", 5060, 0);
+	ims_arena_t *a = ims_arena_create(8192);
+	sip_msg_t *r, *rsp;
+	assert_int_equal(sip_msg_parse(H.pkts[fwd].buf, H.pkts[fwd].len, a, &r, NULL), 0);
+	assert_int_equal(sip_msg_new_response(a, r, 486, IMS_STR_NULL, IMS_STR("x"), &rsp), 0);
+	assert_true(sip_msg_hdr_remove_all(rsp, SIP_HDR_VIA) > 0);
+	assert_non_null(sip_msg_hdr_add(rsp, SIP_HDR_VIA, IMS_STR_NULL, r->via1.raw, SIP_POS_TOP));
+	ims_str_t out;
+	assert_int_equal(sip_msg_print_arena(rsp, a, &out), 0);
+	inject_from(out.s, "10.0.0.2", 5060);
+	ims_arena_destroy(a);
+	assert_int_equal(H.nbranch_codes, 1);
+	assert_int_equal(H.branch_codes[0], 502);
+	int up = last_to("192.0.2.10", 5070);
+	assert_int_equal(status_of(up), 502);
+	assert_null(strstr(H.pkts[up].buf, "486"));
+	finish();
+}
+
 static void test_proxy_unreachable_next_hop_503_becomes_500(void **state)
 {
 	(void)state;
@@ -940,6 +966,7 @@ int main(void)
 		T_(test_proxy_timer_c_cancels_then_gives_408),
 		T_(test_proxy_target_timeout_ends_silent_branch_with_408),
 		T_(test_proxy_target_timeout_then_next_target),
+		T_(test_proxy_response_with_only_our_via_not_forwarded),
 		T_(test_proxy_unreachable_next_hop_503_becomes_500),
 		T_(test_proxy_unresolvable_host_503),
 		T_(test_proxy_static_host_map),

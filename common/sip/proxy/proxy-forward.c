@@ -487,6 +487,21 @@ static void on_timer_c(ims_timer_t *t, void *arg)
 	sip_proxy__ctx_unref(ctx);
 }
 
+/* RFC 3261 §16.7 step 3: a response whose only Via is ours was meant for
+ * this element and is not forwarded. On a proxied branch it cannot be
+ * legitimate (the request carried the upstream Vias below ours): a
+ * provisional one is dropped, a final one (which the client transaction
+ * has already taken as final) ends the branch as 502 Bad Gateway. */
+static int only_our_via(const sip_msg_t *rsp)
+{
+	sip_val_iter_t it = { 0 };
+	ims_str_t v;
+	int n = 0;
+	while (n < 2 && sip_msg_next_value(rsp, SIP_HDR_VIA, &it, &v) == 1)
+		n++;
+	return n < 2;
+}
+
 static void ct_cb(sip_tsx_t *t, const sip_tsx_event_t *ev, void *ud)
 {
 	sip_proxy_branch_t *b = ud;
@@ -495,6 +510,14 @@ static void ct_cb(sip_tsx_t *t, const sip_tsx_event_t *ev, void *ud)
 	switch (ev->type) {
 	case SIP_TSX_EV_RESPONSE:
 		stat_inc(&ctx->p->st.rx_responses);
+		if (only_our_via(ev->msg)) {
+			stat_inc(&ctx->p->st.dropped);
+			LOG_NOTICE("sip.proxy", "response.no_upstream_via call_id=%.*s code=%d",
+				   IMS_STR_FMT(ctx->rcv->call_id), ev->msg->status);
+			if (ev->msg->status >= 200)
+				branch_fail(b, 502, "Bad Gateway");
+			break;
+		}
 		ims_timer_stop(&ctx->w->timers, &b->t_resp);
 		if (ev->msg->status < 200) {
 			if (!b->done)
