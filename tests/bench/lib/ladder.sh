@@ -20,6 +20,7 @@
 # `timeout -k`.
 
 BENCH_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+export PYTHONDONTWRITEBYTECODE=1  # no __pycache__ in the source tree
 STEP_SECS=${STEP_SECS:-10}
 REFINE=${REFINE:-2}
 RETRY_FAIL=${RETRY_FAIL:-1}
