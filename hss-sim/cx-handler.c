@@ -23,43 +23,92 @@
 
 /* --- Diameter host of each served user (in memory, keyed by impi) --- */
 
+/* The map IMPI -> Origin-Host of the serving S-CSCF, as a chained hash:
+ * a SAR must not cost a scan of every registered user. Callers hold mu. */
+static hss_cx_host_t **host_slot(hss_cx_t *cx, const char *impi)
+{
+	if (!cx->cap_hosts)
+		return NULL;
+	uint32_t h = ims_str_hash(ims_str_cstr(impi)) & (cx->cap_hosts - 1);
+	hss_cx_host_t **pp = &cx->hosts[h];
+	while (*pp && strcmp((*pp)->impi, impi) != 0)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static int hosts_grow(hss_cx_t *cx)
+{
+	unsigned cap = cx->cap_hosts ? cx->cap_hosts * 2 : 64;
+	hss_cx_host_t **nb = calloc(cap, sizeof *nb);
+	if (!nb)
+		return IMS_ENOMEM;
+	for (unsigned i = 0; i < cx->cap_hosts; i++) {
+		hss_cx_host_t *e = cx->hosts[i];
+		while (e) {
+			hss_cx_host_t *next = e->next;
+			uint32_t h = ims_str_hash(ims_str_cstr(e->impi)) & (cap - 1);
+			e->next = nb[h];
+			nb[h] = e;
+			e = next;
+		}
+	}
+	free(cx->hosts);
+	cx->hosts = nb;
+	cx->cap_hosts = cap;
+	return 0;
+}
+
 int hss_cx__host_set(hss_cx_t *cx, const char *impi, ims_str_t host)
 {
+	int rc = 0;
 	pthread_mutex_lock(&cx->mu);
-	hss_cx_host_t *h = NULL;
-	for (unsigned i = 0; i < cx->n_hosts; i++)
-		if (strcmp(cx->hosts[i].impi, impi) == 0)
-			h = &cx->hosts[i];
+	hss_cx_host_t **pp = host_slot(cx, impi);
+	hss_cx_host_t *h = pp ? *pp : NULL;
 	if (!h) {
-		if (cx->n_hosts == cx->cap_hosts) {
-			unsigned cap = cx->cap_hosts ? cx->cap_hosts * 2 : 16;
-			hss_cx_host_t *n = realloc(cx->hosts, cap * sizeof *n);
-			if (!n) {
-				pthread_mutex_unlock(&cx->mu);
-				return IMS_ENOMEM;
-			}
-			cx->hosts = n;
-			cx->cap_hosts = cap;
+		if (cx->n_hosts >= cx->cap_hosts && (rc = hosts_grow(cx)) != 0)
+			goto out;
+		h = calloc(1, sizeof *h);
+		if (!h) {
+			rc = IMS_ENOMEM;
+			goto out;
 		}
-		h = &cx->hosts[cx->n_hosts++];
-		memset(h, 0, sizeof *h);
 		snprintf(h->impi, sizeof h->impi, "%s", impi);
+		pp = host_slot(cx, impi);
+		*pp = h;
+		cx->n_hosts++;
 	}
 	ims_str_to_c(host, h->host, sizeof h->host);
+out:
 	pthread_mutex_unlock(&cx->mu);
-	return 0;
+	return rc;
 }
 
 void hss_cx__host_forget(hss_cx_t *cx, const char *impi)
 {
 	pthread_mutex_lock(&cx->mu);
-	for (unsigned i = 0; i < cx->n_hosts; i++) {
-		if (strcmp(cx->hosts[i].impi, impi) == 0) {
-			cx->hosts[i] = cx->hosts[--cx->n_hosts];
-			break;
-		}
+	hss_cx_host_t **pp = host_slot(cx, impi);
+	if (pp && *pp) {
+		hss_cx_host_t *e = *pp;
+		*pp = e->next;
+		free(e);
+		cx->n_hosts--;
 	}
 	pthread_mutex_unlock(&cx->mu);
+}
+
+void hss_cx__hosts_free(hss_cx_t *cx)
+{
+	for (unsigned i = 0; i < cx->cap_hosts; i++) {
+		hss_cx_host_t *e = cx->hosts[i];
+		while (e) {
+			hss_cx_host_t *next = e->next;
+			free(e);
+			e = next;
+		}
+	}
+	free(cx->hosts);
+	cx->hosts = NULL;
+	cx->n_hosts = cx->cap_hosts = 0;
 }
 
 int hss_cx_scscf_host(hss_ctx_t *ctx, const char *impi, const char *scscf_name, char *buf,
@@ -69,11 +118,10 @@ int hss_cx_scscf_host(hss_ctx_t *ctx, const char *impi, const char *scscf_name, 
 	int found = 0;
 	if (cx) {
 		pthread_mutex_lock(&cx->mu);
-		for (unsigned i = 0; i < cx->n_hosts && !found; i++) {
-			if (strcmp(cx->hosts[i].impi, impi) == 0) {
-				snprintf(buf, cap, "%s", cx->hosts[i].host);
-				found = 1;
-			}
+		hss_cx_host_t **pp = host_slot(cx, impi);
+		if (pp && *pp) {
+			snprintf(buf, cap, "%s", (*pp)->host);
+			found = 1;
 		}
 		pthread_mutex_unlock(&cx->mu);
 	}

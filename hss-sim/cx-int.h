@@ -7,6 +7,7 @@
 #include "base/ims_str.h"
 
 typedef struct hss_cx_host {
+	struct hss_cx_host *next; /* same bucket */
 	char impi[256];
 	char host[256]; /* Origin-Host of the serving S-CSCF's SAR */
 } hss_cx_host_t;
@@ -14,8 +15,8 @@ typedef struct hss_cx_host {
 /* ctx->cx */
 typedef struct hss_cx {
 	pthread_mutex_t mu; /* guards hosts */
-	hss_cx_host_t *hosts;
-	unsigned n_hosts, cap_hosts;
+	hss_cx_host_t **hosts;   /* hash buckets by IMPI: one lookup per SAR/RTR */
+	unsigned n_hosts, cap_hosts; /* entries, buckets (a power of two) */
 	char default_scscf[256]; /* offered in Server-Capabilities */
 	unsigned timeout_ms;     /* RTR/PPR answer timeout */
 	int started;
@@ -23,5 +24,7 @@ typedef struct hss_cx {
 
 int hss_cx__host_set(hss_cx_t *cx, const char *impi, ims_str_t host);
 void hss_cx__host_forget(hss_cx_t *cx, const char *impi);
+/* Frees every entry and the buckets (at stop). */
+void hss_cx__hosts_free(hss_cx_t *cx);
 
 #endif

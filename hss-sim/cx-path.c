@@ -75,7 +75,7 @@ static void cx_stop(hss_ctx_t *ctx)
 	cx_core_stop();
 	cx->started = 0;
 	pthread_mutex_destroy(&cx->mu);
-	free(cx->hosts);
+	hss_cx__hosts_free(cx);
 	free(cx);
 	ctx->cx = NULL;
 }
