@@ -57,17 +57,24 @@ static int fail(char *err, size_t cap, const char *path, const char *fmt, ...)
 	return IMS_EINVAL;
 }
 
+/* Field paths only name fields in error messages: a path longer than
+ * PATH_CAP is cut, on purpose (the return values are read so that gcc's
+ * -Wformat-truncation knows it). */
 static void join(char *out, const char *path, const char *key)
 {
+	int n;
 	if (path[0] == '\0')
-		snprintf(out, PATH_CAP, "%s", key);
+		n = snprintf(out, PATH_CAP, "%s", key);
 	else
-		snprintf(out, PATH_CAP, "%s.%s", path, key);
+		n = snprintf(out, PATH_CAP, "%s.%s", path, key);
+	if (n >= PATH_CAP)
+		out[PATH_CAP - 1] = '\0';
 }
 
 static void join_idx(char *out, const char *path, size_t i)
 {
-	snprintf(out, PATH_CAP, "%s[%zu]", path, i);
+	if (snprintf(out, PATH_CAP, "%s[%zu]", path, i) >= PATH_CAP)
+		out[PATH_CAP - 1] = '\0';
 }
 
 static int need_object(json_t *v, const char *path, char *err, size_t cap)
