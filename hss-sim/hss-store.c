@@ -618,6 +618,88 @@ unlock:
 	return rc;
 }
 
+int hss_store_create_bulk(hss_store_t *st, hss_sub_t *const *subs, unsigned n,
+			  unsigned *bad_index)
+{
+	sqlite3_stmt *s = NULL, *si = NULL;
+	unsigned i = 0;
+	if (bad_index != NULL)
+		*bad_index = 0;
+	if (subs == NULL || n == 0)
+		return IMS_EINVAL;
+	for (unsigned j = 0; j < n; j++)
+		if (subs[j] == NULL || subs[j]->impi == NULL || subs[j]->impi[0] == '\0') {
+			if (bad_index != NULL)
+				*bad_index = j;
+			return IMS_EINVAL;
+		}
+	pthread_mutex_lock(&st->lock);
+	/* One transaction for the whole batch (issue 4): all records or none,
+	 * and a single fsync at COMMIT instead of one per subscriber. */
+	int rc = begin(st);
+	if (rc != 0)
+		goto unlock;
+	if ((rc = prepare(st,
+			  "INSERT INTO subscriber(k, opc, op, amf, sqn, password, ifcs, hunting,"
+			  " created_at, updated_at, impi) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?9,?10)",
+			  &s)) != 0 ||
+	    (rc = prepare(st, "INSERT INTO impu(uri, sub_id, barred, pos) VALUES (?,?,?,?)", &si)) != 0)
+		goto out;
+	for (i = 0; i < n && rc == 0; i++) {
+		const hss_sub_t *sub = subs[i];
+		char *ifcs = ifcs_text(sub);
+		if (ifcs == NULL) {
+			rc = IMS_ENOMEM;
+			break;
+		}
+		bind_record(s, sub, ifcs, 1);
+		int r = sqlite3_step(s);
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		free(ifcs);
+		if (r == SQLITE_CONSTRAINT) {
+			LOG_INFO(MOD, "bulk.impi_taken index=%u impi=%s", i, sub->impi);
+			rc = IMS_EEXIST;
+			break;
+		}
+		if (r != SQLITE_DONE) {
+			rc = db_fail(st, "bulk.insert");
+			break;
+		}
+		sqlite3_int64 id = sqlite3_last_insert_rowid(st->db);
+		for (unsigned k = 0; k < sub->n_impus && rc == 0; k++) {
+			bind_text(si, 1, sub->impus[k].uri);
+			sqlite3_bind_int64(si, 2, id);
+			sqlite3_bind_int(si, 3, sub->impus[k].barred != 0);
+			sqlite3_bind_int(si, 4, (int)k);
+			r = sqlite3_step(si);
+			sqlite3_reset(si);
+			if (r == SQLITE_CONSTRAINT) {
+				LOG_INFO(MOD, "bulk.impu_taken index=%u impu=%s", i, sub->impus[k].uri);
+				rc = IMS_EEXIST;
+			} else if (r != SQLITE_DONE) {
+				rc = db_fail(st, "bulk.impu.insert");
+			}
+		}
+		if (rc != 0)
+			break;
+	}
+out:
+	sqlite3_finalize(s);
+	sqlite3_finalize(si);
+	if (rc == 0)
+		rc = commit(st);
+	else
+		rollback(st);
+unlock:
+	pthread_mutex_unlock(&st->lock);
+	if (rc != 0 && bad_index != NULL && i < n)
+		*bad_index = i;
+	if (rc == 0)
+		LOG_INFO(MOD, "subscriber.bulk_created count=%u", n);
+	return rc;
+}
+
 int hss_store_replace(hss_store_t *st, const hss_sub_t *sub)
 {
 	sqlite3_stmt *s = NULL;

@@ -156,6 +156,15 @@ int hss_store_schema_version(hss_store_t *st);
  * subscriber), IMS_EINVAL (no impi), IMS_EDB. */
 int hss_store_create(hss_store_t *st, const hss_sub_t *sub);
 
+/* Inserts n (>= 1) new subscribers as by hss_store_create, all in ONE
+ * transaction (one fsync): either every record is stored or none is.
+ * The caller keeps subs. On error *bad_index (may be NULL) names the
+ * record that failed. Errors: IMS_EEXIST (an impi or impu already exists,
+ * in the store or earlier in the batch), IMS_EINVAL (n == 0 or a record
+ * without impi), IMS_ENOMEM, IMS_EDB. */
+int hss_store_create_bulk(hss_store_t *st, hss_sub_t *const *subs, unsigned n,
+			  unsigned *bad_index /* out */);
+
 /* Replaces the record of sub->impi: keys, identities, iFCs, password,
  * hunting; the SQN only when sub->has_sqn. Registration state and
  * S-CSCF name are kept. Errors: IMS_ENOENT, IMS_EEXIST (an impu belongs to

@@ -759,21 +759,16 @@ static int parse_auth(json_t *auth, hss_sub_t *sub, char *err, size_t cap)
 	return 0;
 }
 
-int hss_json_sub_parse(const char *body, size_t len, hss_sub_t **out, char *err, size_t errlen)
+/* Validates one subscriber object (root is borrowed); `where` names it in
+ * the "must be an object" error. On success the caller owns *out. */
+static int parse_root(json_t *root, const char *where, hss_sub_t **out, char *err, size_t errlen)
 {
-	json_error_t je;
 	const char *impi, *hunting;
 	int rc;
 	hss_sub_t *sub = NULL;
 
 	*out = NULL;
-	if (err && errlen)
-		err[0] = '\0';
-	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-	if (root == NULL)
-		return fail(err, errlen, "body", "invalid JSON (line %d column %d): %s", je.line,
-			    je.column, je.text);
-	if ((rc = need_object(root, "body", err, errlen)) != 0 ||
+	if ((rc = need_object(root, where, err, errlen)) != 0 ||
 	    (rc = check_keys(root, "", sub_keys, err, errlen)) != 0)
 		goto out;
 	if ((sub = hss_sub_new()) == NULL) {
@@ -807,13 +802,84 @@ int hss_json_sub_parse(const char *body, size_t len, hss_sub_t **out, char *err,
 	}
 	rc = 0;
 out:
-	json_decref(root);
 	if (rc != 0) {
 		hss_sub_free(sub);
 		return rc;
 	}
 	*out = sub;
 	return 0;
+}
+
+int hss_json_sub_parse(const char *body, size_t len, hss_sub_t **out, char *err, size_t errlen)
+{
+	json_error_t je;
+
+	*out = NULL;
+	if (err && errlen)
+		err[0] = '\0';
+	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	if (root == NULL)
+		return fail(err, errlen, "body", "invalid JSON (line %d column %d): %s", je.line,
+			    je.column, je.text);
+	int rc = parse_root(root, "body", out, err, errlen);
+	json_decref(root);
+	return rc;
+}
+
+int hss_json_sub_parse_bulk(const char *body, size_t len, size_t max_items,
+			    hss_sub_t ***out, unsigned *n, char *err, size_t errlen)
+{
+	json_error_t je;
+	char where[32], one[300];
+	int rc = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (err && errlen)
+		err[0] = '\0';
+	json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	if (root == NULL)
+		return fail(err, errlen, "body", "invalid JSON (line %d column %d): %s", je.line,
+			    je.column, je.text);
+	size_t cnt = json_array_size(root);
+	if (!json_is_array(root))
+		rc = fail(err, errlen, "body", "must be an array of subscribers");
+	else if (cnt == 0)
+		rc = fail(err, errlen, "body", "must hold at least one subscriber");
+	else if (cnt > max_items)
+		rc = fail(err, errlen, "body", "holds %zu subscribers, at most %zu per request", cnt,
+			  max_items);
+	if (rc != 0)
+		goto done;
+	hss_sub_t **subs = calloc(cnt, sizeof(*subs));
+	if (subs == NULL) {
+		rc = IMS_ENOMEM;
+		goto done;
+	}
+	size_t i;
+	for (i = 0; i < cnt; i++) {
+		snprintf(where, sizeof(where), "[%zu]", i);
+		one[0] = '\0';
+		rc = parse_root(json_array_get(root, i), where, &subs[i], one, sizeof(one));
+		if (rc != 0)
+			break;
+	}
+	if (rc == IMS_EINVAL && err && errlen) {
+		/* field errors come as "auth.k: ..." and become "[i].auth.k: ..." */
+		if (strncmp(one, where, strlen(where)) == 0)
+			snprintf(err, errlen, "%s", one);
+		else
+			snprintf(err, errlen, "%s.%s", where, one);
+	}
+	if (rc != 0) {
+		hss_sub_list_free(subs, (unsigned)i);
+		goto done;
+	}
+	*out = subs;
+	*n = (unsigned)cnt;
+done:
+	json_decref(root);
+	return rc;
 }
 
 /* ---- dump --------------------------------------------------------------- */

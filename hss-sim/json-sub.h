@@ -20,6 +20,16 @@
 int hss_json_sub_parse(const char *body, size_t len, hss_sub_t **out /* out */,
 		       char *err, size_t errlen);
 
+/* Parses a bulk provisioning body: a JSON array of 1..max_items subscriber
+ * objects, each validated as by hss_json_sub_parse. On success *out is a
+ * malloc'ed array of *n records owned by the caller (hss_sub_list_free).
+ * Errors: IMS_EINVAL with the element's path in err ("[3].auth.k: ...",
+ * "[0]: must be an object", "body: must be an array ..."), IMS_ENOMEM,
+ * IMS_EIO. Nothing is returned on error. */
+int hss_json_sub_parse_bulk(const char *body, size_t len, size_t max_items,
+			    hss_sub_t ***out /* out */, unsigned *n /* out */,
+			    char *err, size_t errlen);
+
 /* Builds the REST view of a subscriber. Keys (k, op, opc, amf, sqn,
  * password) appear only when secrets != 0; "has_password" always does.
  * Returns a new reference (json_decref) or NULL on ENOMEM. */

@@ -21,6 +21,13 @@
 #define PREFIX "/api/v1/subscribers"
 #define LIST_DEFAULT_LIMIT 100
 #define LIST_MAX_LIMIT 1000
+/* Bulk provisioning (issue 4, docs/provisioning.md): clients send batches
+ * of at most BULK_MAX_ITEMS records; the server accepts bodies up to
+ * BULK_MAX_BODY for that path only, every other call keeps REST_MAX_BODY. */
+#define BULK_PATH PREFIX "/bulk"
+#define BULK_MAX_ITEMS 10000
+#define BULK_MAX_BODY ((size_t)16 << 20)
+#define REST_MAX_BODY ((size_t)1 << 20)
 
 /* ---- small helpers ------------------------------------------------------ */
 
@@ -322,6 +329,60 @@ static void do_registration(hss_ctx_t *ctx, const char *impi, ims_http_resp_t *r
 	hss_sub_free(sub);
 }
 
+/* Names the record behind an IMS_EEXIST from hss_store_create_bulk.
+ * Nothing of the batch is stored, so the store shows the old state. */
+static void bulk_conflict_reply(hss_ctx_t *ctx, const hss_sub_t *sub, unsigned idx,
+				ims_http_resp_t *resp)
+{
+	hss_sub_t *other = NULL;
+	if (hss_store_get_by_impi(ctx->store, sub->impi, &other) == 0) {
+		hss_sub_free(other);
+		error_reply(resp, 409, "[%u].impi: %s already exists", idx, sub->impi);
+		return;
+	}
+	for (unsigned i = 0; i < sub->n_impus; i++) {
+		if (hss_store_find_impu(ctx->store, sub->impus[i].uri, &other) == 0) {
+			error_reply(resp, 409, "[%u].impus[%u]: %s belongs to subscriber %s", idx, i,
+				    sub->impus[i].uri, other->impi);
+			hss_sub_free(other);
+			return;
+		}
+	}
+	error_reply(resp, 409, "[%u]: impi or an impu repeats an earlier record of this request",
+		    idx);
+}
+
+/* POST /api/v1/subscribers/bulk: a JSON array of subscriber records, all
+ * stored in one transaction or none (issue 4). */
+static void do_bulk(hss_ctx_t *ctx, const ims_http_req_t *req, ims_http_resp_t *resp)
+{
+	char err[400] = "";
+	hss_sub_t **subs = NULL;
+	unsigned n = 0, bad = 0;
+	int rc = hss_json_sub_parse_bulk(req->body, req->body_len, BULK_MAX_ITEMS, &subs, &n, err,
+					 sizeof(err));
+	if (rc == IMS_EINVAL) {
+		LOG_INFO(MOD, "request.invalid method=%s path=%s error=\"%s\"", req->method, req->path,
+			 err);
+		ims_http_resp_error(resp, 400, err);
+		return;
+	}
+	if (rc != 0) {
+		error_reply(resp, rc == IMS_ENOMEM ? 503 : 500, "%s", ims_strerror(rc));
+		return;
+	}
+	rc = hss_store_create_bulk(ctx->store, subs, n, &bad);
+	if (rc == IMS_EEXIST)
+		bulk_conflict_reply(ctx, subs[bad], bad, resp);
+	else if (rc != 0)
+		store_error(resp, rc);
+	else {
+		reply_json(resp, 201, json_pack("{sI}", "created", (json_int_t)n));
+		update_sub_gauge(ctx);
+	}
+	hss_sub_list_free(subs, n);
+}
+
 static void method_not_allowed(ims_http_resp_t *resp, const char *allow)
 {
 	error_reply(resp, 405, "method: not allowed here (allowed: %s)", allow);
@@ -348,6 +409,15 @@ void hss_rest_handle(void *ud, const ims_http_req_t *req, ims_http_resp_t *resp)
 			ims_http_resp_header(resp, "WWW-Authenticate", "Bearer realm=\"ims-hss\"");
 			goto done;
 		}
+	}
+	if (strcmp(path, BULK_PATH) == 0 && strcmp(m, "POST") == 0) {
+		do_bulk(ctx, req, resp);
+		goto done;
+	}
+	/* the server takes bodies up to BULK_MAX_BODY for the bulk path only */
+	if (req->body_len > REST_MAX_BODY) {
+		error_reply(resp, 413, "body: too large (more than %zu bytes)", REST_MAX_BODY);
+		goto done;
 	}
 	if (strcmp(path, PREFIX) == 0 || strcmp(path, PREFIX "/") == 0) {
 		if (strcmp(m, "GET") == 0)
@@ -413,6 +483,7 @@ int hss_rest_start(hss_ctx_t *ctx, char *err, size_t errlen)
 		.addr = ctx->cfg.rest_addr,
 		.port = (uint16_t)ctx->cfg.rest_port,
 		.threads = (unsigned)ctx->cfg.rest_threads,
+		.max_body = BULK_MAX_BODY,
 		.handler = hss_rest_handle,
 		.ready = hss_rest_ready,
 		.ud = ctx,

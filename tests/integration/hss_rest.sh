@@ -198,6 +198,31 @@ call DELETE "$API/$IMPI2" ""
 expect "DELETE registered" 204
 grep -E "rtr.*impi=$IMPI2" "$WORK/hss.log" >/dev/null && ok "RTR attempted before delete" || fail "no RTR attempt logged for $IMPI2"
 
+# --- bulk provisioning (issue 4, docs/provisioning.md) --------------------------
+BULK_IMPI=$(printf '0010100000%05d' 9001)@$REALM
+{ echo '['; cat "$(sub_json 9001)"; echo ','; cat "$(sub_json 9002)"; echo ',{"impi": "bad@x", "impus": [], "auth": {}}]'; } > "$WORK/bulk_bad.json"
+call POST "$API/bulk" "$WORK/bulk_bad.json"
+expect "bulk with an invalid record" 400 '[2].impus'
+call GET "$API/$BULK_IMPI" ""
+expect "invalid bulk stored nothing" 404
+{ echo '['; cat "$(sub_json 9001)"; echo ','; cat "$(sub_json 9001)"; echo ']'; } > "$WORK/bulk_dup.json"
+call POST "$API/bulk" "$WORK/bulk_dup.json"
+expect "bulk with a duplicate" 409 '[1]'
+{ echo '['; cat "$(sub_json 9001)"; echo ','; cat "$(sub_json 9002)"; echo ']'; } > "$WORK/bulk_ok.json"
+call POST "$API/bulk" "$WORK/bulk_ok.json"
+expect "bulk of 2" 201 '"created":2'
+call GET "$API/$BULK_IMPI" ""
+expect "bulk record readable" 200 "\"impi\":\"$BULK_IMPI\""
+# a batch above the 1 MiB limit of the other calls: accepted on /bulk only
+awk -v realm="$REALM" 'BEGIN { printf "["; for (i = 0; i < 6000; i++)
+  printf "%s{\"impi\":\"big%05d@%s\",\"impus\":[\"sip:big%05d@%s\"],\"auth\":{\"k\":\"465b5ce8b199b49faa5f0a2ee238a6bc\",\"opc\":\"cd63cb71954a9f4e48a5994e37a02baf\"}}", (i ? "," : ""), i, realm, i, realm
+  printf "]" }' > "$WORK/bulk_big.json"
+[ "$(stat -c %s "$WORK/bulk_big.json")" -gt 1048576 ] || fail "bulk_big.json is not above 1 MiB"
+call POST "$API" "$WORK/bulk_big.json"
+expect "1 MiB+ body on POST subscribers" 413
+call POST "$API/bulk" "$WORK/bulk_big.json"
+expect "bulk of 6000 (> 1 MiB)" 201 '"created":6000'
+
 # --- metrics, health ----------------------------------------------------------
 call GET "http://127.0.0.1:$PORT/metrics" ""
 expect "metrics" 200 'hss_rest_requests_total{method="DELETE",code="204"} 2'

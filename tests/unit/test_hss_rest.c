@@ -211,6 +211,85 @@ static void test_rest_unknown_paths_and_methods(void **state)
 	assert_non_null(strstr(body, "body: invalid JSON"));
 }
 
+#define BULK_K "\"auth\":{\"k\":\"465b5ce8b199b49faa5f0a2ee238a6bc\",\"opc\":\"cd63cb71954a9f4e48a5994e37a02baf\"}"
+#define BULK_REC(n) "{\"impi\":\"bulk" n "@" REALM "\",\"impus\":[\"sip:bulk" n "@" REALM "\"]," BULK_K "}"
+
+static unsigned stored_count(hss_ctx_t *ctx)
+{
+	unsigned n = 0;
+	assert_int_equal(hss_store_count(ctx->store, &n), 0);
+	return n;
+}
+
+/* Issue 4: POST /api/v1/subscribers/bulk stores every record or none. */
+static void test_rest_bulk_all_or_nothing(void **state)
+{
+	hss_ctx_t *ctx = *state;
+	char body[8192];
+	const char *path = "/api/v1/subscribers/bulk";
+
+	/* an invalid third record: 400 naming [2].field, nothing stored */
+	assert_int_equal(http(ctx, "POST", path, NULL,
+			      "[" BULK_REC("1") "," BULK_REC("2") ",{\"impi\":\"bulk3@" REALM
+			      "\",\"impus\":[\"sip:bulk3@" REALM "\"],\"auth\":{\"k\":\"zz\"}}]",
+			      body, sizeof(body)), 400);
+	assert_non_null(strstr(body, "[2].auth.k: "));
+	assert_int_equal(stored_count(ctx), 0);
+
+	/* the same impi twice in one request: 409 naming index 1 */
+	assert_int_equal(http(ctx, "POST", path, NULL, "[" BULK_REC("1") "," BULK_REC("1") "]", body,
+			      sizeof(body)), 409);
+	assert_non_null(strstr(body, "[1]"));
+	assert_int_equal(stored_count(ctx), 0);
+
+	/* a valid batch: 201 {"created": 2}, both readable */
+	assert_int_equal(http(ctx, "POST", path, NULL, "[" BULK_REC("1") "," BULK_REC("2") "]", body,
+			      sizeof(body)), 201);
+	assert_non_null(strstr(body, "\"created\": 2") ? strstr(body, "\"created\": 2")
+						       : strstr(body, "\"created\":2"));
+	assert_int_equal(stored_count(ctx), 2);
+	assert_int_equal(http(ctx, "GET", "/api/v1/subscribers/bulk2@" REALM, NULL, NULL, body,
+			      sizeof(body)), 200);
+	assert_non_null(strstr(body, "sip:bulk2@" REALM));
+
+	/* a record already in the store: 409 naming [1].impi, the new [0] is
+	 * rolled back */
+	assert_int_equal(http(ctx, "POST", path, NULL, "[" BULK_REC("3") "," BULK_REC("2") "]", body,
+			      sizeof(body)), 409);
+	assert_non_null(strstr(body, "[1].impi: bulk2@"));
+	assert_int_equal(http(ctx, "GET", "/api/v1/subscribers/bulk3@" REALM, NULL, NULL, body,
+			      sizeof(body)), 404);
+	assert_int_equal(stored_count(ctx), 2);
+}
+
+static void test_rest_bulk_body_shape(void **state)
+{
+	hss_ctx_t *ctx = *state;
+	char body[8192];
+	const char *path = "/api/v1/subscribers/bulk";
+
+	assert_int_equal(http(ctx, "POST", path, NULL, "{}", body, sizeof(body)), 400);
+	assert_non_null(strstr(body, "body: must be an array"));
+	assert_int_equal(http(ctx, "POST", path, NULL, "[]", body, sizeof(body)), 400);
+	assert_non_null(strstr(body, "body: must hold at least one"));
+	assert_int_equal(http(ctx, "POST", path, NULL, "[" BULK_REC("1") ",7]", body, sizeof(body)), 400);
+	assert_non_null(strstr(body, "[1]: "));
+	assert_int_equal(http(ctx, "POST", path, NULL, "[" BULK_REC("1") ",{\"impi\":\"x@y\",\"zzz\":1}]",
+			      body, sizeof(body)), 400);
+	assert_non_null(strstr(body, "[1]."));
+	assert_int_equal(http(ctx, "POST", path, NULL, "[", body, sizeof(body)), 400);
+	assert_non_null(strstr(body, "body: invalid JSON"));
+	/* another impu already owned by a stored subscriber: [0].impus[0] */
+	assert_int_equal(http(ctx, "POST", "/api/v1/subscribers", NULL, SUB_BODY, body, sizeof(body)), 201);
+	assert_int_equal(http(ctx, "POST", path, NULL,
+			      "[{\"impi\":\"other@" REALM "\",\"impus\":[\"tel:+15550000001\"]," BULK_K "}]",
+			      body, sizeof(body)), 409);
+	assert_non_null(strstr(body, "[0].impus[0]: tel:+15550000001 belongs to subscriber " IMPI));
+	assert_int_equal(stored_count(ctx), 1);
+	/* other methods on .../bulk are the per-subscriber calls */
+	assert_int_equal(http(ctx, "GET", path, NULL, NULL, body, sizeof(body)), 404);
+}
+
 static void test_cfg_token_required_off_loopback(void **state)
 {
 	(void)state;
@@ -278,6 +357,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rest_put_registered_sends_ppr_with_new_profile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rest_bearer_token, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rest_unknown_paths_and_methods, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rest_bulk_all_or_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rest_bulk_body_shape, setup, teardown),
 		cmocka_unit_test(test_cfg_token_required_off_loopback),
 		cmocka_unit_test(test_cfg_defaults_follow_realm),
 	};
