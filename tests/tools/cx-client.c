@@ -7,7 +7,9 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +65,11 @@ static const char *usage_text =
 	"  --count N            exit after answering N requests (1)\n"
 	"  --wait MS            give up after MS (30000)\n"
 	"  --delay MS           answer each request only after MS (timeout tests)\n"
+	"load (uar|mar|sar|lir):\n"
+	"  --bench N            send N requests, print answers/s and p50/p99 latency\n"
+	"  --inflight W         keep W requests in flight (64)\n"
+	"  --users U            cycle over U users: \"{n}\" in --impi/--impu becomes\n"
+	"                       the user number 0..U-1, zero-padded to --pad digits (5)\n"
 	"exit status: 0 answer received, 2 timeout, 3 unreachable, 1 other error\n";
 
 static struct {
@@ -75,6 +82,7 @@ static struct {
 	long long resync_sqn;
 	const char *user_data_out;
 	unsigned count, wait_ms, delay_ms;
+	unsigned bench, inflight, users, pad;
 } opt;
 
 static const struct {
@@ -261,7 +269,7 @@ static void parse(int argc, char **argv)
 	enum { O_REALM = 256, O_IDENT, O_PHOST, O_PADDR, O_PPORT, O_TIMEOUT, O_CTIMEOUT, O_LOG,
 	       O_IMPI, O_IMPU, O_SERVER, O_AUTHTYPE, O_VISITED, O_SCHEME, O_ITEMS, O_SAT,
 	       O_AVAIL, O_ORIG, O_DROP, O_K, O_OP, O_OPC, O_RESYNC, O_RAND, O_UDOUT, O_COUNT,
-	       O_WAIT, O_DELAY, O_HELP };
+	       O_WAIT, O_DELAY, O_BENCH, O_INFLIGHT, O_USERS, O_PAD, O_HELP };
 	static const struct option lo[] = {
 		{ "realm", 1, 0, O_REALM }, { "identity", 1, 0, O_IDENT },
 		{ "peer-host", 1, 0, O_PHOST }, { "peer-addr", 1, 0, O_PADDR },
@@ -276,6 +284,8 @@ static void parse(int argc, char **argv)
 		{ "opc", 1, 0, O_OPC }, { "resync-sqn", 1, 0, O_RESYNC }, { "rand", 1, 0, O_RAND },
 		{ "user-data-out", 1, 0, O_UDOUT }, { "count", 1, 0, O_COUNT },
 		{ "wait", 1, 0, O_WAIT }, { "delay", 1, 0, O_DELAY }, { "help", 0, 0, O_HELP },
+		{ "bench", 1, 0, O_BENCH }, { "inflight", 1, 0, O_INFLIGHT },
+		{ "users", 1, 0, O_USERS }, { "pad", 1, 0, O_PAD },
 		{ 0, 0, 0, 0 }
 	};
 	int c;
@@ -287,6 +297,9 @@ static void parse(int argc, char **argv)
 	opt.resync_sqn = -1;
 	opt.count = 1;
 	opt.wait_ms = 30000;
+	opt.inflight = 64;
+	opt.users = 1;
+	opt.pad = 5;
 	ims_log_set_level(IMS_LOG_WARN);
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		cx_req_t *r = &opt.req;
@@ -345,6 +358,10 @@ static void parse(int argc, char **argv)
 		case O_COUNT: opt.count = (unsigned)atoi(optarg); break;
 		case O_WAIT: opt.wait_ms = (unsigned)atoi(optarg); break;
 		case O_DELAY: opt.delay_ms = (unsigned)atoi(optarg); break;
+		case O_BENCH: opt.bench = (unsigned)atoi(optarg); break;
+		case O_INFLIGHT: opt.inflight = (unsigned)atoi(optarg); break;
+		case O_USERS: opt.users = (unsigned)atoi(optarg); break;
+		case O_PAD: opt.pad = (unsigned)atoi(optarg); break;
 		case 'h':
 		case O_HELP: fputs(usage_text, stdout); exit(0);
 		default: fputs(usage_text, stderr); exit(1);
@@ -377,6 +394,101 @@ static void build_resync(uint8_t out[30])
 	aka_sqn_put((uint64_t)opt.resync_sqn, sqn_ms);
 	if (aka_auts_make(k, opc, out, sqn_ms, out + 16))
 		die("%s", "cannot compute AUTS");
+}
+
+/* ---- bench: N requests with W in flight -------------------------------- */
+
+static struct {
+	sem_t slots;                 /* free in-flight slots */
+	uint64_t *start_us, *lat_us; /* per request */
+	atomic_uint answered, ok, failed;
+} bn;
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void bench_cb(void *arg, const cx_answer_t *ans)
+{
+	size_t i = (size_t)(uintptr_t)arg;
+	bn.lat_us[i] = now_us() - bn.start_us[i];
+	if (ans->status == CX_ANS_OK) {
+		atomic_fetch_add(&bn.answered, 1);
+		/* 2001 DIAMETER_SUCCESS, or an Experimental-Result success (2xxx) */
+		uint32_t code = ans->result_code ? ans->result_code : ans->exp_result_code;
+		if (code >= 2000 && code < 3000)
+			atomic_fetch_add(&bn.ok, 1);
+	} else {
+		atomic_fetch_add(&bn.failed, 1);
+	}
+	sem_post(&bn.slots);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Replaces "{n}" in tmpl with the zero-padded user number. */
+static ims_str_t subst(const char *tmpl, unsigned n, char *buf, size_t cap)
+{
+	const char *p = strstr(tmpl, "{n}");
+	if (p == NULL)
+		return ims_str_cstr(tmpl);
+	int len = snprintf(buf, cap, "%.*s%0*u%s", (int)(p - tmpl), tmpl, (int)opt.pad, n, p + 3);
+	if (len < 0 || (size_t)len >= cap)
+		die("identity too long: %s", tmpl);
+	return ims_str_from(buf, (size_t)len);
+}
+
+/* Sends opt.bench requests like opt.req, opt.inflight at a time; prints
+ * the figures. Returns the exit status (0: every request answered). */
+static int run_bench(const char *impi_tmpl, const char *const *impu_tmpl)
+{
+	unsigned n = opt.bench, w = opt.inflight ? opt.inflight : 1;
+	bn.start_us = calloc(n, sizeof(uint64_t));
+	bn.lat_us = calloc(n, sizeof(uint64_t));
+	if (bn.start_us == NULL || bn.lat_us == NULL || sem_init(&bn.slots, 0, w) != 0)
+		die("bench: %s", "out of memory");
+	unsigned send_err = 0;
+	uint64_t t0 = now_us();
+	for (unsigned i = 0; i < n; i++) {
+		char ibuf[300], ubuf[CX_MAX_IMPU][300];
+		cx_req_t r = opt.req;
+		unsigned user = opt.users ? i % opt.users : 0;
+		if (impi_tmpl != NULL)
+			r.user_name = subst(impi_tmpl, user, ibuf, sizeof ibuf);
+		for (unsigned k = 0; k < r.n_impu; k++)
+			r.impu[k] = subst(impu_tmpl[k], user, ubuf[k], sizeof ubuf[k]);
+		while (sem_wait(&bn.slots) != 0)
+			;
+		bn.start_us[i] = now_us();
+		if (cx_client_send(&r, opt.timeout, bench_cb, (void *)(uintptr_t)i) != 0) {
+			send_err++;
+			sem_post(&bn.slots);
+		}
+	}
+	for (unsigned k = 0; k < w; k++) /* every slot back: all callbacks ran */
+		while (sem_wait(&bn.slots) != 0)
+			;
+	uint64_t el = now_us() - t0;
+	unsigned answered = atomic_load(&bn.answered);
+	qsort(bn.lat_us, n, sizeof(uint64_t), cmp_u64);
+	printf("requests=%u inflight=%u users=%u\n", n, w, opt.users);
+	printf("answered=%u success=%u failed=%u send_errors=%u\n", answered, atomic_load(&bn.ok),
+	       atomic_load(&bn.failed), send_err);
+	printf("elapsed_s=%.3f answers_per_s=%.0f\n", (double)el / 1e6,
+	       el ? (double)answered * 1e6 / (double)el : 0.0);
+	printf("p50_ms=%.3f p99_ms=%.3f\n", (double)bn.lat_us[n / 2] / 1000.0,
+	       (double)bn.lat_us[(size_t)((double)n * 0.99)] / 1000.0);
+	free(bn.start_us);
+	free(bn.lat_us);
+	sem_destroy(&bn.slots);
+	return answered == n ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -445,6 +557,13 @@ int main(int argc, char **argv)
 		exit_code = atomic_load(&served) >= opt.count ? 0 : 2;
 		usleep(200000 + opt.delay_ms * 1000u); /* let the last answer leave */
 		printf("served=%u\n", atomic_load(&served));
+		goto out;
+	}
+	if (opt.bench) {
+		const char *impu_t[CX_MAX_IMPU];
+		for (unsigned k = 0; k < r->n_impu; k++)
+			impu_t[k] = r->impu[k].s; /* from argv: NUL-terminated */
+		exit_code = run_bench(r->user_name.len ? r->user_name.s : NULL, impu_t);
 		goto out;
 	}
 	struct msg *m = NULL;
