@@ -167,6 +167,50 @@ static void test_store_duplicates_are_eexist(void **state)
 	hss_sub_free(taken_impu);
 }
 
+/* Issue 4: hss_store_create_bulk stores every record or none and names
+ * the record that failed. */
+static void test_store_bulk_all_or_nothing(void **state)
+{
+	fx_t *fx = *state;
+	unsigned n = 99, bad = 99;
+	hss_sub_t *b[3] = {
+		sub_make(IMPI1, "sip:a@" REALM, "tel:+1"),
+		sub_make(IMPI2, "sip:b@" REALM, NULL),
+		sub_make("003@" REALM, "sip:c@" REALM, "tel:+1"), /* tel:+1 is [0]'s */
+	};
+	assert_int_equal(hss_store_create_bulk(fx->st, b, 3, &bad), IMS_EEXIST);
+	assert_int_equal(bad, 2);
+	assert_int_equal(hss_store_count(fx->st, &n), 0);
+	assert_int_equal(n, 0); /* [0] and [1] were rolled back */
+	assert_int_equal(hss_store_create_bulk(fx->st, b, 0, &bad), IMS_EINVAL);
+
+	/* a valid batch goes in whole, with SQN, keys and identities */
+	b[0]->sqn = 41;
+	assert_int_equal(hss_store_create_bulk(fx->st, b, 2, &bad), 0);
+	assert_int_equal(hss_store_count(fx->st, &n), 0);
+	assert_int_equal(n, 2);
+	hss_sub_t *got = NULL;
+	assert_int_equal(hss_store_find_impu(fx->st, "tel:+1", &got), 0);
+	assert_string_equal(got->impi, IMPI1);
+	assert_int_equal(got->sqn, 41);
+	assert_memory_equal(got->k, b[0]->k, 16);
+	assert_int_equal(got->reg_state, HSS_REG_NOT_REGISTERED);
+	hss_sub_free(got);
+
+	/* an impi already stored: EEXIST on that index, nothing new stored */
+	hss_sub_t *c[2] = { sub_make("004@" REALM, "sip:d@" REALM, NULL),
+			    sub_make(IMPI2, "sip:e@" REALM, NULL) };
+	assert_int_equal(hss_store_create_bulk(fx->st, c, 2, &bad), IMS_EEXIST);
+	assert_int_equal(bad, 1);
+	assert_int_equal(hss_store_get_by_impi(fx->st, "004@" REALM, &got), IMS_ENOENT);
+	assert_int_equal(hss_store_count(fx->st, &n), 0);
+	assert_int_equal(n, 2);
+	for (int i = 0; i < 3; i++)
+		hss_sub_free(b[i]);
+	hss_sub_free(c[0]);
+	hss_sub_free(c[1]);
+}
+
 static void test_store_replace_keeps_reg_and_sqn(void **state)
 {
 	fx_t *fx = *state;
@@ -456,6 +500,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_store_create_get_roundtrip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_duplicates_are_eexist, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_bulk_all_or_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_replace_keeps_reg_and_sqn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_delete, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_list_pages, setup, teardown),
