@@ -578,43 +578,12 @@ static char *ifcs_text(const hss_sub_t *sub)
 
 int hss_store_create(hss_store_t *st, const hss_sub_t *sub)
 {
-	sqlite3_stmt *s = NULL;
-	if (sub == NULL || sub->impi == NULL || sub->impi[0] == '\0')
-		return IMS_EINVAL;
-	char *ifcs = ifcs_text(sub);
-	if (ifcs == NULL)
-		return IMS_ENOMEM;
-	pthread_mutex_lock(&st->lock);
-	int rc = begin(st);
-	if (rc != 0)
-		goto unlock;
-	rc = prepare(st,
-		     "INSERT INTO subscriber(k, opc, op, amf, sqn, password, ifcs, hunting,"
-		     " created_at, updated_at, impi) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?9,?10)", &s);
-	if (rc != 0)
-		goto out;
-	bind_record(s, sub, ifcs, 1);
-	int r = sqlite3_step(s);
-	if (r == SQLITE_CONSTRAINT) {
-		rc = IMS_EEXIST;
-		goto out;
-	}
-	if (r != SQLITE_DONE) {
-		rc = db_fail(st, "insert");
-		goto out;
-	}
-	rc = insert_impus(st, sqlite3_last_insert_rowid(st->db), sub);
-out:
-	sqlite3_finalize(s);
+	/* a batch of one: the bulk path only reads the records */
+	hss_sub_t *one = (hss_sub_t *)sub;
+	int rc = hss_store_create_bulk(st, &one, 1, NULL);
 	if (rc == 0)
-		rc = commit(st);
-	else
-		rollback(st);
-unlock:
-	pthread_mutex_unlock(&st->lock);
-	free(ifcs);
-	if (rc == 0)
-		LOG_INFO(MOD, "subscriber.created impi=%s impus=%u ifcs=%u", sub->impi, sub->n_impus, sub->n_ifcs);
+		LOG_INFO(MOD, "subscriber.created impi=%s impus=%u ifcs=%u", sub->impi, sub->n_impus,
+			 sub->n_ifcs);
 	return rc;
 }
 
@@ -658,7 +627,7 @@ int hss_store_create_bulk(hss_store_t *st, hss_sub_t *const *subs, unsigned n,
 		sqlite3_clear_bindings(s);
 		free(ifcs);
 		if (r == SQLITE_CONSTRAINT) {
-			LOG_INFO(MOD, "bulk.impi_taken index=%u impi=%s", i, sub->impi);
+			LOG_INFO(MOD, "create.impi_taken index=%u impi=%s", i, sub->impi);
 			rc = IMS_EEXIST;
 			break;
 		}
@@ -675,7 +644,7 @@ int hss_store_create_bulk(hss_store_t *st, hss_sub_t *const *subs, unsigned n,
 			r = sqlite3_step(si);
 			sqlite3_reset(si);
 			if (r == SQLITE_CONSTRAINT) {
-				LOG_INFO(MOD, "bulk.impu_taken index=%u impu=%s", i, sub->impus[k].uri);
+				LOG_INFO(MOD, "create.impu_taken index=%u impu=%s", i, sub->impus[k].uri);
 				rc = IMS_EEXIST;
 			} else if (r != SQLITE_DONE) {
 				rc = db_fail(st, "bulk.impu.insert");
@@ -695,7 +664,7 @@ unlock:
 	pthread_mutex_unlock(&st->lock);
 	if (rc != 0 && bad_index != NULL && i < n)
 		*bad_index = i;
-	if (rc == 0)
+	if (rc == 0 && n > 1)
 		LOG_INFO(MOD, "subscriber.bulk_created count=%u", n);
 	return rc;
 }
