@@ -236,8 +236,17 @@ static void set_failed(cx_answer_t *ans, uint32_t rc, struct avp *avp, struct di
 	ans->result_code = rc;
 	if (avp)
 		fd_msg_model(avp, &model);
-	if (!model || fd_dict_getval(model, &d))
+	if (!model || fd_dict_getval(model, &d)) {
+		/* An AVP whose code is ours but that freeDiameter left
+		 * unresolved (V flag with Vendor-Id 0, reserved flag bits,
+		 * M bit clear): it has no value, so name it by its header;
+		 * add_failed_avp finds the dictionary entry by code. */
+		if (!avp || fd_msg_avp_hdr(avp, &h))
+			return;
+		ans->failed_avp_code = h->avp_code;
+		ans->failed_avp_vendor = (h->avp_flags & AVP_FLAG_VENDOR) ? h->avp_vendor : 0;
 		return;
+	}
 	ans->failed_avp_code = d.avp_code;
 	ans->failed_avp_vendor = d.avp_vendor;
 	if (!avp || fd_msg_avp_hdr(avp, &h) || !h->avp_value)

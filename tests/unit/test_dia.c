@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -279,6 +280,83 @@ static void test_uar_missing_avp_answers_5005(void **state)
 	ims_arena_destroy(a);
 }
 
+/* A User-Name whose header sets the V flag with Vendor-Id 0 (seen by the
+ * fuzzer): the code is ours, but freeDiameter leaves the AVP unresolved
+ * and without a value. The answer is 5004 naming User-Name by its code,
+ * not a 5004 without Failed-AVP. */
+static void test_unresolved_avp_is_named_in_failed_avp(void **state)
+{
+	(void)state;
+	/* the UAR handler is the one test_uar_missing_avp_answers_5005
+	 * registered (or none when run alone): it must not be reached */
+	cx_req_t r;
+	memset(&r, 0, sizeof r);
+	r.cmd = CX_CMD_UAR;
+	r.user_name = IMS_STR(IMPI);
+	r.impu[0] = IMS_STR(IMPU);
+	r.n_impu = 1;
+	struct msg *m = NULL;
+	assert_int_equal(cx_req_encode(&r, &m), 0);
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	assert_int_equal(fd_msg_bufferize(m, &buf, &len), 0);
+	fd_msg_free(m);
+
+	/* find User-Name (code 1, no vendor) among the top-level AVPs */
+	size_t off = 20, un = 0, un_len = 0;
+	while (off + 8 <= len) {
+		uint32_t code = (uint32_t)buf[off] << 24 | (uint32_t)buf[off + 1] << 16 |
+				(uint32_t)buf[off + 2] << 8 | buf[off + 3];
+		size_t alen = (size_t)buf[off + 5] << 16 | (size_t)buf[off + 6] << 8 | buf[off + 7];
+		if (code == 1 && !(buf[off + 4] & 0x80)) {
+			un = off;
+			un_len = alen;
+			break;
+		}
+		off += (alen + 3) & ~(size_t)3;
+	}
+	assert_true(un_len > 8);
+	/* rewrite it with V set (M cleared) and a Vendor-Id of 0 */
+	size_t pad = ((un_len + 3) & ~(size_t)3) - un_len;
+	size_t nlen = len + 4;
+	uint8_t *nb = malloc(nlen);
+	assert_non_null(nb);
+	memcpy(nb, buf, un);
+	memcpy(nb + un, buf + un, 4);
+	nb[un + 4] = 0x80;
+	nb[un + 5] = (uint8_t)((un_len + 4) >> 16);
+	nb[un + 6] = (uint8_t)((un_len + 4) >> 8);
+	nb[un + 7] = (uint8_t)(un_len + 4);
+	memset(nb + un + 8, 0, 4);
+	memcpy(nb + un + 12, buf + un + 8, un_len - 8 + pad);
+	memcpy(nb + un + 12 + un_len - 8 + pad, buf + un + un_len + pad,
+	       len - (un + un_len + pad));
+	nb[1] = (uint8_t)(nlen >> 16);
+	nb[2] = (uint8_t)(nlen >> 8);
+	nb[3] = (uint8_t)nlen;
+	free(buf);
+
+	assert_int_equal(fd_msg_parse_buffer(&nb, nlen, &m), 0);
+	struct fd_pei pei;
+	memset(&pei, 0, sizeof pei);
+	assert_int_equal(fd_msg_parse_dict(m, fd_g_config->cnf_dict, &pei), 0);
+	if (cx_server_process(&m) != 0) {
+		/* run alone: no handler, so nothing decoded the request */
+		static int calls;
+		assert_int_equal(cx_server_register(CX_CMD_UAR, uaa_handler, &calls), 0);
+		assert_int_equal(cx_server_process(&m), 0);
+	}
+	m = wire_roundtrip(m);
+	ims_arena_t *a = ims_arena_create(1024);
+	cx_answer_t ans;
+	assert_int_equal(cx_ans_decode(m, a, &ans), 0);
+	assert_int_equal(ans.result_code, CX_DIAMETER_INVALID_AVP_VALUE);
+	assert_int_equal(ans.failed_avp_code, 1);
+	assert_int_equal(ans.failed_avp_vendor, 0);
+	fd_msg_free(m);
+	ims_arena_destroy(a);
+}
+
 /* RTR carries Deregistration-Reason (grouped) and every IMPU */
 static void test_rtr_encode_decode(void **state)
 {
@@ -381,6 +459,7 @@ int main(void)
 		cmocka_unit_test(test_request_without_identity_is_refused),
 		cmocka_unit_test(test_server_answers_mar_with_items),
 		cmocka_unit_test(test_uar_missing_avp_answers_5005),
+		cmocka_unit_test(test_unresolved_avp_is_named_in_failed_avp),
 		cmocka_unit_test(test_rtr_encode_decode),
 		cmocka_unit_test(test_decode_oom_every_allocation),
 		cmocka_unit_test(test_conf_render),
