@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Installs every Debian package the build, the tests and the lab need, and
 # only those that are missing. Safe to run again: a second run installs nothing.
+#
+#   deploy/install-deps.sh          build, tests, lab
+#   deploy/install-deps.sh --bench  also what tests/bench/ compares against and
+#                                   profiles with: Kamailio and its IMS modules
+#                                   (side-by-side runs), linux-perf
 set -euo pipefail
 
 PKGS=(
@@ -14,6 +19,15 @@ PKGS=(
   # tests and lab
   sip-tester curl sqlite3 libxml2-utils openssl iproute2 procps python3 valgrind
 )
+if [ "${1:-}" = "--bench" ]; then
+  PKGS+=(
+    # the reference Kamailio proxy and IMS chain (../shared/reference/)
+    kamailio kamailio-ims-modules kamailio-sqlite-modules kamailio-presence-modules
+    kamailio-extra-modules kamailio-utils-modules sipsak sysstat
+    # profiles in docs/PERFORMANCE.md
+    linux-perf
+  )
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do
