@@ -3,8 +3,9 @@
  * Memory: one reg_t per registration (implicit registration set), a list
  * of bind_t per reg, every string malloc'ed. An index (chained hash,
  * doubling) maps each public identity of a set to its reg_t. One mutex
- * guards all of it and the SQLite handle; the write-through to SQLite
- * happens under that mutex so memory and file never disagree in order.
+ * guards all of it and the SQLite handle (opened NOMUTEX: ours serialises
+ * every use); the write-through to SQLite happens under that mutex so
+ * memory and file never disagree in order.
  * Profiles are shared with readers through a small refcounted holder so a
  * PPR can replace a profile while a session still evaluates the old one. */
 #include "reg-store.h"
@@ -55,9 +56,28 @@ typedef struct idx {
 	reg_t *r;
 } idx_t;
 
+/* Write statements, compiled once per connection (sqlite3_prepare_v3
+ * with SQLITE_PREPARE_PERSISTENT) and reset after each use: compiling
+ * them on every write was half of db_save's cost. */
+enum { Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_DEL_BIND, Q_DEL_REG, Q_INS_REG, Q_INS_BIND, Q_COUNT };
+
+static const char *const q_sql[Q_COUNT] = {
+	[Q_BEGIN] = "BEGIN",
+	[Q_COMMIT] = "COMMIT",
+	[Q_ROLLBACK] = "ROLLBACK",
+	[Q_DEL_BIND] = "DELETE FROM binding WHERE reg=?1",
+	[Q_DEL_REG] = "DELETE FROM reg WHERE id=?1",
+	[Q_INS_REG] = "INSERT INTO reg(id,impi,impu,impus,user_data,unregistered)"
+		      " VALUES(?1,?2,?3,?4,?5,?6)",
+	[Q_INS_BIND] = "INSERT INTO binding(reg,id,uri,params,path,received,instance,"
+		       "reg_id,q,expires,call_id,cseq,ua)"
+		       " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
+};
+
 struct scscf_reg_store {
 	pthread_mutex_t mu;
 	sqlite3 *db;
+	sqlite3_stmt *q[Q_COUNT];
 	scscf_profile_free_fn profile_free;
 	reg_t *all;
 	size_t n_regs;
@@ -324,23 +344,37 @@ static char *join_impus(const reg_t *r)
 	return s;
 }
 
+/* Runs one cached statement to completion with its bindings as set by the
+ * caller, then resets it and clears the bindings (text is bound STATIC). */
+static int q_run(scscf_reg_store_t *st, int which)
+{
+	sqlite3_stmt *s = st->q[which];
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? 0 : IMS_EDB;
+}
+
+static int q_prepare_all(scscf_reg_store_t *st)
+{
+	for (int i = 0; i < Q_COUNT; i++)
+		if (sqlite3_prepare_v3(st->db, q_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &st->q[i],
+				       NULL) != SQLITE_OK) {
+			LOG_ERROR("scscf", "regdb.prepare_failed sql=\"%.40s\" err=\"%s\"", q_sql[i],
+				  sqlite3_errmsg(st->db));
+			return IMS_EDB;
+		}
+	return 0;
+}
+
 static int db_delete(scscf_reg_store_t *st, int64_t dbid)
 {
-	sqlite3_stmt *s = NULL;
 	int rc = 0;
 	if (!st->db)
 		return 0;
-	const char *sqls[2] = { "DELETE FROM binding WHERE reg=?1", "DELETE FROM reg WHERE id=?1" };
-	for (int i = 0; i < 2 && rc == 0; i++) {
-		if (sqlite3_prepare_v2(st->db, sqls[i], -1, &s, NULL) != SQLITE_OK) {
-			rc = IMS_EDB;
-			break;
-		}
-		sqlite3_bind_int64(s, 1, dbid);
-		if (sqlite3_step(s) != SQLITE_DONE)
-			rc = IMS_EDB;
-		sqlite3_finalize(s);
-		s = NULL;
+	for (int i = Q_DEL_BIND; i <= Q_DEL_REG && rc == 0; i++) {
+		sqlite3_bind_int64(st->q[i], 1, dbid);
+		rc = q_run(st, i);
 	}
 	if (rc)
 		LOG_ERROR("scscf", "regdb.delete_failed err=\"%s\"", sqlite3_errmsg(st->db));
@@ -358,7 +392,7 @@ static void bind_text(sqlite3_stmt *s, int i, const char *v)
 /* Rewrites one registration (reg row + its bindings) in one transaction. */
 static int db_save(scscf_reg_store_t *st, const reg_t *r)
 {
-	sqlite3_stmt *s = NULL;
+	sqlite3_stmt *s;
 	char *impus;
 	int rc = 0;
 	const bind_t *b;
@@ -368,65 +402,46 @@ static int db_save(scscf_reg_store_t *st, const reg_t *r)
 	impus = join_impus(r);
 	if (!impus)
 		return IMS_ENOMEM;
-	if (db_exec(st, "BEGIN") != 0) {
+	if (q_run(st, Q_BEGIN) != 0) {
+		LOG_ERROR("scscf", "regdb.begin_failed err=\"%s\"", sqlite3_errmsg(st->db));
 		free(impus);
 		return IMS_EDB;
 	}
-	if (db_delete(st, r->dbid) != 0)
-		rc = IMS_EDB;
-	if (rc == 0 &&
-	    sqlite3_prepare_v2(st->db,
-			       "INSERT INTO reg(id,impi,impu,impus,user_data,unregistered)"
-			       " VALUES(?1,?2,?3,?4,?5,?6)",
-			       -1, &s, NULL) == SQLITE_OK) {
+	rc = db_delete(st, r->dbid);
+	if (rc == 0) {
+		s = st->q[Q_INS_REG];
 		sqlite3_bind_int64(s, 1, r->dbid);
 		bind_text(s, 2, r->impi);
 		bind_text(s, 3, r->impu);
 		bind_text(s, 4, impus);
 		bind_text(s, 5, r->user_data);
 		sqlite3_bind_int(s, 6, r->unregistered);
-		if (sqlite3_step(s) != SQLITE_DONE)
-			rc = IMS_EDB;
-		sqlite3_finalize(s);
-		s = NULL;
-	} else {
-		rc = IMS_EDB;
+		rc = q_run(st, Q_INS_REG);
 	}
-	if (rc == 0 &&
-	    sqlite3_prepare_v2(st->db,
-			       "INSERT INTO binding(reg,id,uri,params,path,received,instance,"
-			       "reg_id,q,expires,call_id,cseq,ua)"
-			       " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
-			       -1, &s, NULL) == SQLITE_OK) {
-		for (b = r->binds; b && rc == 0; b = b->next) {
-			sqlite3_reset(s);
-			sqlite3_bind_int64(s, 1, r->dbid);
-			sqlite3_bind_int64(s, 2, (sqlite3_int64)b->id);
-			bind_text(s, 3, b->uri);
-			bind_text(s, 4, b->params);
-			bind_text(s, 5, b->path);
-			bind_text(s, 6, b->received);
-			bind_text(s, 7, b->instance);
-			sqlite3_bind_int64(s, 8, b->reg_id);
-			sqlite3_bind_int(s, 9, b->q);
-			sqlite3_bind_int64(s, 10, b->expires);
-			bind_text(s, 11, b->call_id);
-			sqlite3_bind_int64(s, 12, b->cseq);
-			bind_text(s, 13, b->ua);
-			if (sqlite3_step(s) != SQLITE_DONE)
-				rc = IMS_EDB;
-		}
-		sqlite3_finalize(s);
-	} else if (rc == 0) {
-		rc = IMS_EDB;
+	s = st->q[Q_INS_BIND];
+	for (b = r->binds; b && rc == 0; b = b->next) {
+		sqlite3_bind_int64(s, 1, r->dbid);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)b->id);
+		bind_text(s, 3, b->uri);
+		bind_text(s, 4, b->params);
+		bind_text(s, 5, b->path);
+		bind_text(s, 6, b->received);
+		bind_text(s, 7, b->instance);
+		sqlite3_bind_int64(s, 8, b->reg_id);
+		sqlite3_bind_int(s, 9, b->q);
+		sqlite3_bind_int64(s, 10, b->expires);
+		bind_text(s, 11, b->call_id);
+		sqlite3_bind_int64(s, 12, b->cseq);
+		bind_text(s, 13, b->ua);
+		rc = q_run(st, Q_INS_BIND);
 	}
 	free(impus);
 	if (rc == 0)
-		rc = db_exec(st, "COMMIT");
-	else {
+		rc = q_run(st, Q_COMMIT);
+	if (rc != 0) {
 		LOG_ERROR("scscf", "regdb.save_failed impu=%s err=\"%s\"", r->impu,
 			  sqlite3_errmsg(st->db));
-		db_exec(st, "ROLLBACK");
+		q_run(st, Q_ROLLBACK);
 	}
 	return rc;
 }
@@ -558,7 +573,7 @@ int scscf_reg_store_open(const char *db_path, scscf_profile_free_fn profile_free
 	if (!db_path || !*db_path)
 		db_path = ":memory:";
 	if (sqlite3_open_v2(db_path, &st->db,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
 		LOG_ERROR("scscf", "regdb.open_failed path=%s err=\"%s\"", db_path,
 			  st->db ? sqlite3_errmsg(st->db) : "out of memory");
@@ -567,6 +582,8 @@ int scscf_reg_store_open(const char *db_path, scscf_profile_free_fn profile_free
 	}
 	sqlite3_busy_timeout(st->db, 2000);
 	rc = db_exec(st, schema);
+	if (rc == 0)
+		rc = q_prepare_all(st);
 	if (rc == 0)
 		rc = db_load(st);
 	if (rc != 0) {
@@ -596,6 +613,8 @@ void scscf_reg_store_close(scscf_reg_store_t *st)
 		}
 	}
 	free(st->buckets);
+	for (i = 0; i < Q_COUNT; i++)
+		sqlite3_finalize(st->q[i]);
 	if (st->db)
 		sqlite3_close(st->db);
 	pthread_mutex_destroy(&st->mu);
