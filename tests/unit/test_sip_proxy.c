@@ -944,6 +944,84 @@ static void test_proxy_overload_gets_stateless_503(void **state)
 	sip_proxy_get_stats(H.p, &st);
 	assert_int_equal(st.stateless_replies, 1);
 	respond(sent_to("10.0.0.2", 5060, 0), 200, "b");
+	/* both transactions are completed now (kept for retransmissions):
+	 * only live ones count against the bound */
+	inject_up(other);
+	assert_true(sent_to("10.0.0.2", 5060, 1) >= 0);
+	assert_int_equal(status_of(sent_to("10.0.0.2", 5060, 1)), 0); /* forwarded */
+	finish();
+}
+
+static int contexts(void)
+{
+	sip_proxy_stats_t st;
+	sip_proxy_get_stats(H.p, &st);
+	return (int)st.contexts;
+}
+
+/* Once the final went upstream and no branch is pending, the context is
+ * freed at once; its transactions go on absorbing retransmissions. */
+static void test_proxy_context_freed_at_final_2xx(void **state)
+{
+	(void)state;
+	H.mode = M_RR_FWD;
+	const char *inv = req("INVITE", "sip:bob@10.0.0.2", NULL, 70);
+	char invite[2048];
+	snprintf(invite, sizeof(invite), "%s", inv);
+	inject_up(invite);
+	int fwd = sent_to("10.0.0.2", 5060, 0);
+	respond(fwd, 180, "b1");
+	assert_int_equal(contexts(), 1);
+	respond(fwd, 200, "b1");
+	assert_int_equal(upstream_final(), 200);
+	assert_int_equal(contexts(), 0);
+	advance(0); /* the transactions shrink */
+	/* RFC 6026: a retransmitted 2xx still goes upstream (by Via) */
+	int before = H.npkt;
+	respond(fwd, 200, "b1");
+	assert_int_equal(H.npkt, before + 1);
+	assert_int_equal(status_of(H.npkt - 1), 200);
+	assert_int_equal(last_to("192.0.2.10", 5070), H.npkt - 1);
+	assert_null(memmem(H.pkts[H.npkt - 1].buf, H.pkts[H.npkt - 1].len, "10.0.0.1:5060;branch",
+			   20));
+	/* a retransmitted INVITE is absorbed by the Accepted transaction */
+	inject_up(invite);
+	assert_int_equal(H.npkt, before + 1);
+	assert_int_equal(contexts(), 0);
+	finish();
+}
+
+static void test_proxy_context_freed_at_final_non2xx(void **state)
+{
+	(void)state;
+	H.mode = M_FWD;
+	char invite[2048];
+	snprintf(invite, sizeof(invite), "%s", req("INVITE", "sip:bob@10.0.0.2", NULL, 70));
+	inject_up(invite);
+	int fwd = sent_to("10.0.0.2", 5060, 0);
+	respond(fwd, 486, "b1");
+	assert_int_equal(upstream_final(), 486);
+	int up486 = last_to("192.0.2.10", 5070);
+	assert_int_equal(contexts(), 0);
+	assert_int_equal(sent_to("10.0.0.2", 5060, 1), fwd + 1); /* hop-by-hop ACK */
+	advance(0);
+	/* the downstream 486 again: the client transaction ACKs it again */
+	respond(fwd, 486, "b1");
+	int ack2 = sent_to("10.0.0.2", 5060, 2);
+	assert_true(ack2 > 0);
+	assert_int_equal(strncmp(H.pkts[ack2].buf, "ACK ", 4), 0);
+	/* the INVITE again: the server transaction sends the same 486 */
+	inject_up(invite);
+	int again = last_to("192.0.2.10", 5070);
+	assert_true(again > up486);
+	assert_int_equal(H.pkts[again].len, H.pkts[up486].len);
+	assert_memory_equal(H.pkts[again].buf, H.pkts[up486].buf, H.pkts[up486].len);
+	/* the upstream ACK is absorbed (Confirmed): no more timer G, nothing
+	 * forwarded downstream */
+	int n = H.npkt;
+	inject_up(req("ACK", "sip:bob@10.0.0.2", NULL, 70));
+	advance(20000);
+	assert_int_equal(H.npkt, n);
 	finish();
 }
 
@@ -984,6 +1062,8 @@ int main(void)
 		T_(test_proxy_uac_request_final_and_timeout),
 		T_(test_proxy_request_above_udp_mtu_goes_over_tcp),
 		T_(test_proxy_overload_gets_stateless_503),
+		T_(test_proxy_context_freed_at_final_2xx),
+		T_(test_proxy_context_freed_at_final_non2xx),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -207,7 +207,7 @@ static sip_msg_t *parse_pkt(int i, ims_arena_t *a)
 	return m;
 }
 
-static sip_tsx_t *uac(const char *method, const char *transport)
+static int uac_rc(const char *method, const char *transport, sip_tsx_t **out)
 {
 	ims_arena_t *a = ims_arena_create(4096);
 	ims_str_t br = sip_tsx_branch_new(T.l, a, IMS_STR_NULL);
@@ -216,10 +216,16 @@ static sip_tsx_t *uac(const char *method, const char *transport)
 	const char *txt = request(method, b, transport, 1, NULL);
 	sip_msg_t *m;
 	assert_int_equal(sip_msg_parse(txt, strlen(txt), a, &m, NULL), 0);
-	sip_tsx_t *t;
 	sip_tp_peer_t dest = peer(strcmp(transport, "TCP") ? SIP_TP_UDP : SIP_TP_TCP);
-	assert_int_equal(sip_tsx_uac_create(T.l, m, &dest, ev_cb, NULL, &t), 0);
+	int rc = sip_tsx_uac_create(T.l, m, &dest, ev_cb, NULL, out);
 	ims_arena_destroy(a); /* the transaction has its own copy */
+	return rc;
+}
+
+static sip_tsx_t *uac(const char *method, const char *transport)
+{
+	sip_tsx_t *t;
+	assert_int_equal(uac_rc(method, transport, &t), 0);
 	return t;
 }
 
@@ -602,6 +608,204 @@ static void test_branch_encodes_worker(void **state)
 	ims_arena_destroy(a);
 }
 
+
+/* ---- shrunk transactions (no callback, final state) -------------------- */
+
+/* The TU lets go of a transaction that has its final; on the next timer
+ * pass it drops its request. */
+static void let_go(sip_tsx_t *t)
+{
+	sip_tsx_set_cb(t, NULL, NULL);
+	if (t == T.uas)
+		T.uas = NULL;
+	assert_non_null(sip_tsx_request(t)); /* still there in this call stack */
+	advance(0);
+	assert_null(sip_tsx_request(t));
+	assert_null(sip_tsx_arena(t));
+}
+
+static void test_shrunk_uas_invite_non2xx_resends_and_absorbs_ack(void **state)
+{
+	(void)state;
+	T.auto_uas = 1;
+	const char *inv = request("INVITE", "z9hG4bKsh1", "UDP", 1, NULL);
+	inject(inv, SIP_TP_UDP);
+	sip_tsx_t *t = T.uas;
+	assert_int_equal(sip_tsx_reply(t, 486, IMS_STR_NULL, IMS_STR_NULL), 0);
+	assert_int_equal(sip_tsx_layer_live(T.l), 0);
+	let_go(t);
+	assert_int_equal(sip_tsx_state(t), SIP_TSX_COMPLETED);
+	assert_int_equal(sip_tsx_reply(t, 500, IMS_STR_NULL, IMS_STR_NULL), IMS_ESTATE);
+	/* timer G still runs on the kept response */
+	advance(600);
+	assert_int_equal(T.npkt, 2);
+	assert_memory_equal(T.pkts[1].buf, T.pkts[0].buf, T.pkts[0].len);
+	/* a retransmitted INVITE gets the 486 again, the TU sees nothing */
+	inject(inv, SIP_TP_UDP);
+	assert_int_equal(T.npkt, 3);
+	assert_int_equal(T.pkts[2].len, T.pkts[0].len);
+	assert_memory_equal(T.pkts[2].buf, T.pkts[0].buf, T.pkts[0].len);
+	assert_int_equal(T.nreq, 1);
+	/* the ACK is absorbed: Confirmed, no more G, gone after timer I */
+	ims_arena_t *a = ims_arena_create(4096);
+	sip_msg_t *r = parse_pkt(0, a);
+	char tag[64];
+	snprintf(tag, sizeof(tag), "%.*s", IMS_STR_FMT(r->to_tag));
+	ims_arena_destroy(a);
+	T.auto_uas = 0;
+	inject(request("ACK", "z9hG4bKsh1", "UDP", 1, tag), SIP_TP_UDP);
+	assert_int_equal(T.nreq, 1);
+	assert_int_equal(sip_tsx_state(t), SIP_TSX_CONFIRMED);
+	inject(inv, SIP_TP_UDP); /* Confirmed: absorbed */
+	assert_int_equal(T.npkt, 3);
+	advance(5000);
+	assert_int_equal(T.npkt, 3);
+	assert_int_equal(sip_tsx_layer_count(T.l), 0);
+	assert_int_equal(T.terminated, 0); /* nobody listens any more */
+}
+
+static void test_shrunk_uas_rfc2543_keeps_the_to_tag(void **state)
+{
+	(void)state;
+	T.auto_uas = 1;
+	const char *inv = request("INVITE", "old-style-2", "UDP", 7, NULL);
+	inject(inv, SIP_TP_UDP);
+	sip_tsx_t *t = T.uas;
+	assert_int_equal(sip_tsx_reply(t, 404, IMS_STR_NULL, IMS_STR_NULL), 0);
+	char tg[64];
+	snprintf(tg, sizeof(tg), "%.*s", IMS_STR_FMT(sip_tsx_local_tag(t)));
+	let_go(t);
+	inject(inv, SIP_TP_UDP);
+	assert_int_equal(T.npkt, 2);
+	T.auto_uas = 0;
+	inject(request("ACK", "old-style-2", "UDP", 7, "not-ours"), SIP_TP_UDP);
+	assert_int_equal(T.nreq, 2);
+	assert_int_equal(sip_tsx_state(t), SIP_TSX_COMPLETED);
+	inject(request("ACK", "old-style-2", "UDP", 7, tg), SIP_TP_UDP);
+	assert_int_equal(T.nreq, 2);
+	assert_int_equal(sip_tsx_state(t), SIP_TSX_CONFIRMED);
+}
+
+static void test_shrunk_uas_invite_accepted_absorbs_and_passes_ack(void **state)
+{
+	(void)state;
+	T.auto_uas = 1;
+	const char *inv = request("INVITE", "z9hG4bKsh3", "UDP", 1, NULL);
+	inject(inv, SIP_TP_UDP);
+	sip_tsx_t *t = T.uas;
+	assert_int_equal(sip_tsx_reply(t, 200, IMS_STR_NULL, IMS_STR_NULL), 0);
+	let_go(t);
+	inject(inv, SIP_TP_UDP); /* RFC 6026 §7.1: absorbed */
+	assert_int_equal(T.npkt, 1);
+	assert_int_equal(T.nreq, 1);
+	T.auto_uas = 0;
+	inject(request("ACK", "z9hG4bKsh3", "UDP", 1, "x"), SIP_TP_UDP);
+	assert_int_equal(T.nreq, 2);
+	advance(32000); /* timer L */
+	assert_int_equal(sip_tsx_layer_count(T.l), 0);
+}
+
+static void test_shrunk_uas_nist_resends_final_until_timer_j(void **state)
+{
+	(void)state;
+	T.auto_uas = 1;
+	const char *req = request("BYE", "z9hG4bKsh4", "UDP", 2, "b1");
+	inject(req, SIP_TP_UDP);
+	sip_tsx_t *t = T.uas;
+	assert_int_equal(sip_tsx_reply(t, 200, IMS_STR_NULL, IMS_STR_NULL), 0);
+	let_go(t);
+	inject(req, SIP_TP_UDP);
+	assert_int_equal(T.npkt, 2);
+	assert_memory_equal(T.pkts[1].buf, T.pkts[0].buf, T.pkts[0].len);
+	assert_int_equal(T.nreq, 1);
+	advance(31999);
+	assert_int_equal(sip_tsx_layer_count(T.l), 1);
+	advance(1);
+	assert_int_equal(sip_tsx_layer_count(T.l), 0);
+}
+
+/* A server transaction made without callback (a proxy's CANCEL) shrinks
+ * on its own once answered. */
+static void test_uas_without_callback_shrinks_once_answered(void **state)
+{
+	(void)state;
+	const char *txt = request("CANCEL", "z9hG4bKsh5", "UDP", 1, NULL);
+	ims_arena_t *a = ims_arena_create(4096);
+	char *buf = ims_arena_memdup(a, txt, strlen(txt));
+	sip_msg_t *c;
+	assert_int_equal(sip_msg_parse(buf, strlen(txt), a, &c, NULL), 0);
+	sip_tp_peer_t src = peer(SIP_TP_UDP);
+	sip_tsx_t *t;
+	assert_int_equal(sip_tsx_uas_create(T.l, c, &src, &a, NULL, NULL, &t), 0);
+	assert_null(a);
+	assert_int_equal(sip_tsx_reply(t, 481, IMS_STR_NULL, IMS_STR_NULL), 0);
+	advance(0);
+	assert_null(sip_tsx_arena(t));
+	inject(txt, SIP_TP_UDP);
+	assert_int_equal(T.npkt, 2);
+	assert_int_equal(T.nreq, 0);
+}
+
+static void test_shrunk_uac_invite_reacks_and_passes_2xx_as_stray(void **state)
+{
+	(void)state;
+	sip_tsx_t *t = uac("INVITE", "UDP");
+	inject(response_to(0, 487, "b1"), SIP_TP_UDP);
+	assert_int_equal(count_method("ACK"), 1);
+	let_go(t);
+	/* the retransmitted final gets the same ACK, from the kept bytes */
+	inject(response_to(0, 487, "b1"), SIP_TP_UDP);
+	assert_int_equal(count_method("ACK"), 2);
+	assert_int_equal(T.pkts[T.npkt - 1].len, T.pkts[1].len);
+	assert_memory_equal(T.pkts[T.npkt - 1].buf, T.pkts[1].buf, T.pkts[1].len);
+	/* a 2xx from another fork still reaches the TU, as a stray response */
+	inject(response_to(0, 200, "b2"), SIP_TP_UDP);
+	assert_int_equal(T.nstray, 1);
+	assert_int_equal(T.nev, 1); /* only the 487, before letting go */
+	advance(32000); /* timer D */
+	assert_int_equal(sip_tsx_layer_count(T.l), 0);
+}
+
+static void test_shrunk_uac_invite_accepted_passes_2xx_as_stray(void **state)
+{
+	(void)state;
+	sip_tsx_t *t = uac("INVITE", "UDP");
+	inject(response_to(0, 200, "b1"), SIP_TP_UDP);
+	let_go(t);
+	inject(response_to(0, 200, "b1"), SIP_TP_UDP);
+	assert_int_equal(T.nstray, 1);
+	assert_int_equal(T.nev, 1);
+	inject(response_to(0, 180, "b1"), SIP_TP_UDP); /* late provisional: ignored */
+	assert_int_equal(T.nstray, 1);
+	advance(32000); /* timer M */
+	assert_int_equal(sip_tsx_layer_count(T.l), 0);
+}
+
+/* max_tsx bounds the live transactions, max_done the completed ones. */
+static void test_limits_count_live_and_done_apart(void **state)
+{
+	(void)state;
+	sip_tsx_layer_destroy(T.l);
+	sip_tsx_cfg_t cfg = {
+		.t1_ms = 500, .t2_ms = 4000, .t4_ms = 5000, .worker = 3,
+		.timers = &T.timers, .send = tsend, .max_tsx = 1, .max_done = 1,
+		.on_request = on_request, .on_stray_response = on_stray,
+	};
+	assert_int_equal(sip_tsx_layer_create(&cfg, &T.l), 0);
+	sip_tsx_t *t1, *t2;
+	assert_int_equal(uac_rc("INVITE", "UDP", &t1), 0);
+	assert_int_equal(uac_rc("OPTIONS", "UDP", &t2), IMS_EAGAIN);
+	inject(response_to(0, 486, "b1"), SIP_TP_UDP);
+	assert_int_equal(sip_tsx_layer_live(T.l), 0);
+	assert_int_equal(sip_tsx_layer_count(T.l), 1);
+	/* live is free again, but completed ones are at their bound */
+	assert_int_equal(uac_rc("OPTIONS", "UDP", &t2), IMS_EAGAIN);
+	advance(32000); /* timer D ends t1 */
+	assert_int_equal(sip_tsx_layer_count(T.l), 0);
+	assert_int_equal(uac_rc("OPTIONS", "UDP", &t2), 0);
+	assert_int_equal(sip_tsx_layer_live(T.l), 1);
+}
+
 #define T_(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -627,6 +831,14 @@ int main(void)
 		T_(test_uas_nist_tcp_ends_at_once),
 		T_(test_stray_response_goes_to_tu),
 		T_(test_branch_encodes_worker),
+		T_(test_shrunk_uas_invite_non2xx_resends_and_absorbs_ack),
+		T_(test_shrunk_uas_rfc2543_keeps_the_to_tag),
+		T_(test_shrunk_uas_invite_accepted_absorbs_and_passes_ack),
+		T_(test_shrunk_uas_nist_resends_final_until_timer_j),
+		T_(test_uas_without_callback_shrinks_once_answered),
+		T_(test_shrunk_uac_invite_reacks_and_passes_2xx_as_stray),
+		T_(test_shrunk_uac_invite_accepted_passes_2xx_as_stray),
+		T_(test_limits_count_live_and_done_apart),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -143,10 +143,36 @@ void sip_proxy__ctx_ref(sip_proxy_ctx_t *ctx)
 	ctx->refs++;
 }
 
+/* The context is done once its final went upstream and no branch is
+ * pending: its transactions only absorb retransmissions from then on, and
+ * do it without it (a 2xx retransmission reaching a client INVITE
+ * transaction is forwarded by Via as a stray response, RFC 6026). Letting
+ * them go frees the context now and lets them shrink (sip_tsx.h), instead
+ * of keeping both request copies for 64*T1. */
+static void ctx_release(sip_proxy_ctx_t *ctx)
+{
+	ctx->released = 1;
+	ctx->refs++; /* the references dropped below must not free it yet */
+	if (ctx->st) {
+		sip_tsx_set_cb(ctx->st, NULL, NULL);
+		ctx->st = NULL;
+		ctx->refs--; /* the server transaction's */
+	}
+	for (sip_proxy_branch_t *b = ctx->branches; b; b = b->next)
+		if (b->ct) {
+			sip_tsx_set_cb(b->ct, NULL, NULL);
+			b->ct = NULL;
+			ctx->refs--; /* the client transaction's */
+		}
+	sip_proxy__ctx_unref(ctx);
+}
+
 void sip_proxy__ctx_unref(sip_proxy_ctx_t *ctx)
 {
 	if (--ctx->refs == 0)
 		sip_proxy__ctx_free(ctx);
+	else if (!ctx->released && ctx->final_sent && ctx->pending == 0 && !ctx->suspended)
+		ctx_release(ctx);
 }
 
 sip_proxy_ctx_t *sip_proxy__ctx_new(px_worker_t *w, const sip_tp_peer_t *src)

@@ -97,6 +97,7 @@ struct sip_proxy_ctx {
 	void *data;
 	void (*data_free)(void *);
 	uint8_t decided, suspended, final_sent, cancelled, best_is_local;
+	uint8_t released; /* final sent, nothing pending: transactions let go */
 	int refs;
 	sip_proxy_branch_t *branches, *btail;
 	int nbranches, pending;

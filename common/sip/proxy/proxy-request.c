@@ -209,7 +209,7 @@ void sip_proxy__tu_request(void *ud, sip_tsx_layer_t *l, sip_msg_t *req, const s
 	}
 	int is_ack = req->method_id == SIP_METHOD_ACK;
 	if (!is_ack && p->cfg.max_tsx_per_worker &&
-	    sip_tsx_layer_count(w->tsx) >= p->cfg.max_tsx_per_worker) {
+	    sip_tsx_layer_live(w->tsx) >= p->cfg.max_tsx_per_worker) {
 		/* overload: answer without keeping state */
 		stateless_reply(w, req, src, 503, "Service Unavailable", "Retry-After: 5\r\n");
 		return;

@@ -384,6 +384,8 @@ int sip_proxy_create(const sip_proxy_cfg_t *cfg, const sip_proxy_hooks_t *hooks,
 		p->cfg.timer_c_ms = 180000;
 	if (!p->cfg.max_tsx_per_worker)
 		p->cfg.max_tsx_per_worker = 100000;
+	if (!p->cfg.max_done_tsx_per_worker)
+		p->cfg.max_done_tsx_per_worker = 500000;
 	p->cfg.server = cfg->server ? strdup(cfg->server) : NULL;
 	p->aliases = copy_list(cfg->aliases, &p->naliases);
 	p->supported = copy_list(cfg->supported, &p->nsupported);
@@ -427,6 +429,7 @@ int sip_proxy_create(const sip_proxy_cfg_t *cfg, const sip_proxy_hooks_t *hooks,
 		sip_tsx_cfg_t tc = {
 			.t1_ms = p->cfg.t1_ms, .t2_ms = p->cfg.t2_ms, .t4_ms = p->cfg.t4_ms,
 			.worker = i, .timers = &w->timers, .send = px_send, .send_ud = w,
+			.max_done = p->cfg.max_done_tsx_per_worker,
 			.on_request = sip_proxy__tu_request, .on_stray_response = sip_proxy__tu_stray, .tu_ud = w,
 		};
 		if (sip_tsx_layer_create(&tc, &w->tsx) != 0)

@@ -101,7 +101,13 @@ typedef struct sip_proxy_cfg {
 	const char *const *aliases;
 	/* Option tags accepted in Proxy-Require (NULL-terminated, copied). */
 	const char *const *supported;
-	uint32_t max_tsx_per_worker; /* above it: stateless 503 (default 100000) */
+	/* Transactions still waiting for their final response, per worker:
+	 * above it a new request gets a stateless 503 (default 100000). */
+	uint32_t max_tsx_per_worker;
+	/* Transactions past their final (kept, shrunk, only to absorb
+	 * retransmissions until timers J/K/L/M, ~1 KB each), per worker:
+	 * above it new ones are refused the same way (default 500000). */
+	uint32_t max_done_tsx_per_worker;
 	const char *server;          /* Server header on local answers; NULL = none */
 	/* Test mode: with test_send set no socket is opened and no thread is
 	 * started; there is one worker (0) driven by sip_proxy_test_inject()

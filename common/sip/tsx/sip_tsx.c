@@ -29,6 +29,7 @@ struct sip_tsx {
 	uint8_t cancelled;         /* UAC: CANCEL requested */
 	uint8_t dying;             /* termination scheduled */
 	uint8_t abandoned;         /* only TERMINATED is still reported */
+	uint8_t live;              /* counted in l->live (no final yet) */
 	sip_msg_t *req;
 	ims_str_t req_bytes;       /* UAC: what is retransmitted */
 	ims_str_t branch;
@@ -43,6 +44,8 @@ struct sip_tsx {
 	ims_timer_t t_retx;        /* A, E, G */
 	ims_timer_t t_timeout;     /* B, F, H */
 	ims_timer_t t_wait;        /* D, I, J, K, L, M, and "now" terminations */
+	ims_timer_t t_shrink;      /* "now": drop what a final state no longer needs */
+	char *keep;                /* after shrinking: key, branch, tags, ACK bytes */
 	uint32_t retx_ms;
 	sip_tsx_cb cb;
 	void *ud;
@@ -56,6 +59,7 @@ struct sip_tsx_layer {
 	sip_tsx_t **buckets;
 	uint32_t nbuckets;
 	uint32_t count;
+	uint32_t live;             /* not yet Completed/Confirmed/Accepted */
 	sip_tsx_t *all;
 	uint64_t rnd;
 };
@@ -218,6 +222,8 @@ static int table_add(sip_tsx_layer_t *l, sip_tsx_t *t)
 		l->all->lprev = t;
 	l->all = t;
 	l->count++;
+	t->live = 1;
+	l->live++;
 	return 0;
 }
 
@@ -235,6 +241,9 @@ static void table_del(sip_tsx_layer_t *l, sip_tsx_t *t)
 	if (t->lnext)
 		t->lnext->lprev = t->lprev;
 	l->count--;
+	if (t->live)
+		l->live--;
+	t->live = 0;
 }
 
 /* ---- life cycle --------------------------------------------------------- */
@@ -242,6 +251,33 @@ static void table_del(sip_tsx_layer_t *l, sip_tsx_t *t)
 static void on_retx(ims_timer_t *tm, void *arg);
 static void on_timeout(ims_timer_t *tm, void *arg);
 static void on_wait(ims_timer_t *tm, void *arg);
+static void on_shrink(ims_timer_t *tm, void *arg);
+
+static int state_is_final(sip_tsx_state_t s)
+{
+	return s == SIP_TSX_COMPLETED || s == SIP_TSX_CONFIRMED || s == SIP_TSX_ACCEPTED;
+}
+
+/* Once a transaction nobody listens to has its final, it keeps only what
+ * absorbing retransmissions needs: done on the next timer pass, so a
+ * caller still holding sip_tsx_request() in this call stack is safe. */
+static void shrink_soon(sip_tsx_t *t)
+{
+	if (t->arena && !t->dying && !t->cb && state_is_final(t->state))
+		ims_timer_start(t->l->cfg.timers, &t->t_shrink, 0);
+}
+
+/* Every state change goes here: a transaction leaves the live count (the
+ * one max_tsx bounds) when it reaches a final state or ends. */
+static void set_state(sip_tsx_t *t, sip_tsx_state_t s)
+{
+	t->state = s;
+	if (t->live && (state_is_final(s) || s == SIP_TSX_TERMINATED)) {
+		t->live = 0;
+		t->l->live--;
+	}
+	shrink_soon(t);
+}
 
 static void emit(sip_tsx_t *t, sip_tsx_ev_type_t type, sip_msg_t *msg, ims_arena_t **arena,
 		 int err)
@@ -258,6 +294,7 @@ static void stop_timers(sip_tsx_t *t)
 	ims_timer_stop(ts, &t->t_retx);
 	ims_timer_stop(ts, &t->t_timeout);
 	ims_timer_stop(ts, &t->t_wait);
+	ims_timer_stop(ts, &t->t_shrink);
 }
 
 static void destroy(sip_tsx_t *t)
@@ -265,13 +302,15 @@ static void destroy(sip_tsx_t *t)
 	stop_timers(t);
 	table_del(t->l, t);
 	free(t->last_rsp);
-	ims_arena_destroy(t->arena); /* t lives in its own arena */
+	free(t->keep);
+	ims_arena_destroy(t->arena);
+	free(t);
 }
 
 /* Ends now: only from timer callbacks or the layer's receive path. */
 static void terminate(sip_tsx_t *t)
 {
-	t->state = SIP_TSX_TERMINATED;
+	set_state(t, SIP_TSX_TERMINATED);
 	stop_timers(t);
 	emit(t, SIP_TSX_EV_TERMINATED, NULL, NULL, 0);
 	destroy(t);
@@ -283,6 +322,7 @@ static void terminate_soon(sip_tsx_t *t)
 	ims_timers_t *ts = t->l->cfg.timers;
 	ims_timer_stop(ts, &t->t_retx);
 	ims_timer_stop(ts, &t->t_timeout);
+	ims_timer_stop(ts, &t->t_shrink);
 	t->dying = 1;
 	ims_timer_start(ts, &t->t_wait, 0);
 }
@@ -309,7 +349,9 @@ static int tx(sip_tsx_t *t, const sip_tp_peer_t *to, const char *buf, size_t len
 
 static sip_tsx_t *tsx_new(sip_tsx_layer_t *l, ims_arena_t *arena, sip_tsx_role_t role)
 {
-	sip_tsx_t *t = ims_arena_zalloc(arena, sizeof(*t));
+	/* t is malloc'ed, not in the arena: the arena (the request) goes
+	 * when the transaction shrinks, t stays until the end */
+	sip_tsx_t *t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
 	t->l = l;
@@ -318,7 +360,53 @@ static sip_tsx_t *tsx_new(sip_tsx_layer_t *l, ims_arena_t *arena, sip_tsx_role_t
 	ims_timer_init(&t->t_retx, on_retx, t);
 	ims_timer_init(&t->t_timeout, on_timeout, t);
 	ims_timer_init(&t->t_wait, on_wait, t);
+	ims_timer_init(&t->t_shrink, on_shrink, t);
 	return t;
+}
+
+/* Appends a copy of *v to the keep buffer at *at and re-points *v there. */
+static void keep_str(char **at, ims_str_t *v)
+{
+	if (!v->s)
+		return;
+	memcpy(*at, v->s, v->len);
+	v->s = *at;
+	*at += v->len;
+}
+
+/* Frees the arena (the request as received or sent, its parsed view, the
+ * CANCEL reason): a transaction in Completed, Confirmed or Accepted only
+ * needs its matching key, its branch, the To tags, the last response
+ * (UAS, malloc'ed apart) and the ACK for a non-2xx (UAC INVITE). */
+static void shrink(sip_tsx_t *t)
+{
+	if (!t->arena || t->dying || t->cb || !state_is_final(t->state))
+		return;
+	size_t n = (size_t)t->key.len + t->branch.len + t->to_tag_final.len + t->local_tag.len +
+		   t->ack_bytes.len;
+	char *k = malloc(n ? n : 1);
+	if (!k)
+		return; /* keeps the arena: correct, only bigger */
+	char *at = k;
+	keep_str(&at, &t->key);
+	keep_str(&at, &t->branch);
+	keep_str(&at, &t->to_tag_final);
+	keep_str(&at, &t->local_tag);
+	keep_str(&at, &t->ack_bytes);
+	t->keep = k;
+	t->req = NULL;
+	t->req_bytes = IMS_STR_NULL;
+	t->cancel_reason = IMS_STR_NULL;
+	ims_arena_destroy(t->arena);
+	t->arena = NULL;
+}
+
+/* max_tsx bounds the live transactions, max_done the ones that only wait
+ * to absorb retransmissions. */
+static int at_limit(const sip_tsx_layer_t *l)
+{
+	return (l->cfg.max_tsx && l->live >= l->cfg.max_tsx) ||
+	       (l->cfg.max_done && l->count - l->live >= l->cfg.max_done);
 }
 
 /* ---- building ACK and CANCEL (RFC 3261 §17.1.1.3, §9.1) ---------------- */
@@ -395,7 +483,7 @@ static void uac_inv_rx_calling(sip_tsx_t *t, sip_msg_t *rsp, ims_arena_t **arena
 		/* §17.1.1.2: Proceeding stops retransmissions (and timer B) */
 		stop(t, &t->t_retx);
 		stop(t, &t->t_timeout);
-		t->state = SIP_TSX_PROCEEDING;
+		set_state(t, SIP_TSX_PROCEEDING);
 		emit(t, SIP_TSX_EV_RESPONSE, rsp, arena, 0);
 		if (t->cancel_pending && t->state == SIP_TSX_PROCEEDING)
 			send_cancel_now(t);
@@ -406,7 +494,7 @@ static void uac_inv_rx_calling(sip_tsx_t *t, sip_msg_t *rsp, ims_arena_t **arena
 	t->cancel_pending = 0;
 	if (code < 300) {
 		/* RFC 6026 §7.2: Accepted, timer M = 64*T1; 2xx go to the TU */
-		t->state = SIP_TSX_ACCEPTED;
+		set_state(t, SIP_TSX_ACCEPTED);
 		start(t, &t->t_wait, 64ull * t1(t));
 		emit(t, SIP_TSX_EV_RESPONSE, rsp, arena, 0);
 		return;
@@ -414,7 +502,7 @@ static void uac_inv_rx_calling(sip_tsx_t *t, sip_msg_t *rsp, ims_arena_t **arena
 	/* §17.1.1.3: ACK the non-2xx hop by hop; timer D >= 32 s on UDP */
 	if (build_ack_cancel(t, "ACK", rsp, IMS_STR_NULL, &t->ack_bytes, NULL) == 0)
 		(void)tx(t, &t->peer, t->ack_bytes.s, t->ack_bytes.len);
-	t->state = SIP_TSX_COMPLETED;
+	set_state(t, SIP_TSX_COMPLETED);
 	uint64_t d = 64ull * t1(t) > 32000 ? 64ull * t1(t) : 32000;
 	start(t, &t->t_wait, t->reliable ? 0 : d);
 	emit(t, SIP_TSX_EV_RESPONSE, rsp, arena, 0);
@@ -444,13 +532,13 @@ static void uac_nict_rx_trying(sip_tsx_t *t, sip_msg_t *rsp, ims_arena_t **arena
 	int code = rsp->status;
 	t->last_code = code;
 	if (code < 200) {
-		t->state = SIP_TSX_PROCEEDING;
+		set_state(t, SIP_TSX_PROCEEDING);
 		emit(t, SIP_TSX_EV_RESPONSE, rsp, arena, 0);
 		return;
 	}
 	stop(t, &t->t_retx);
 	stop(t, &t->t_timeout);
-	t->state = SIP_TSX_COMPLETED;
+	set_state(t, SIP_TSX_COMPLETED);
 	/* timer K = T4 on UDP, 0 on TCP */
 	start(t, &t->t_wait, t->reliable ? 0 : t->l->cfg.t4_ms);
 	emit(t, SIP_TSX_EV_RESPONSE, rsp, arena, 0);
@@ -487,7 +575,7 @@ int sip_tsx_uac_create(sip_tsx_layer_t *l, const sip_msg_t *req, const sip_tp_pe
 		*out = NULL;
 	if (!req->is_request || req->method_id == SIP_METHOD_ACK)
 		return IMS_EINVAL;
-	if (l->cfg.max_tsx && l->count >= l->cfg.max_tsx)
+	if (at_limit(l))
 		return IMS_EAGAIN;
 	ims_arena_t *a = ims_arena_create(2048 + req->len);
 	if (!a)
@@ -522,12 +610,12 @@ int sip_tsx_uac_create(sip_tsx_layer_t *l, const sip_msg_t *req, const sip_tp_pe
 	table_add(l, t);
 	t->retx_ms = t1(t);
 	if (t->is_invite) {
-		t->state = SIP_TSX_CALLING;
+		set_state(t, SIP_TSX_CALLING);
 		if (!t->reliable) /* §17.1.1.2: timer A on unreliable transports */
 			start(t, &t->t_retx, t->retx_ms);
 		start(t, &t->t_timeout, 64ull * t1(t)); /* timer B */
 	} else {
-		t->state = SIP_TSX_TRYING;
+		set_state(t, SIP_TSX_TRYING);
 		if (!t->reliable) /* §17.1.2.2: timer E */
 			start(t, &t->t_retx, t->retx_ms);
 		start(t, &t->t_timeout, 64ull * t1(t)); /* timer F */
@@ -536,6 +624,7 @@ int sip_tsx_uac_create(sip_tsx_layer_t *l, const sip_msg_t *req, const sip_tp_pe
 		*out = t;
 	return 0;
 fail:
+	free(t);
 	ims_arena_destroy(a);
 	return rc;
 }
@@ -582,15 +671,15 @@ static int uas_send(sip_tsx_t *t)
 static int uas_inv_tu_proceeding(sip_tsx_t *t, int code)
 {
 	if (code < 200) {
-		t->state = SIP_TSX_PROCEEDING;
+		set_state(t, SIP_TSX_PROCEEDING);
 		return uas_send(t);
 	}
 	if (code < 300) {
-		t->state = SIP_TSX_ACCEPTED;
+		set_state(t, SIP_TSX_ACCEPTED);
 		start(t, &t->t_wait, 64ull * t1(t)); /* RFC 6026 timer L */
 		return uas_send(t);
 	}
-	t->state = SIP_TSX_COMPLETED;
+	set_state(t, SIP_TSX_COMPLETED);
 	t->retx_ms = t1(t);
 	if (!t->reliable)
 		start(t, &t->t_retx, t->retx_ms); /* timer G */
@@ -610,10 +699,10 @@ static int uas_inv_tu_accepted(sip_tsx_t *t, int code)
 static int uas_nist_tu_trying(sip_tsx_t *t, int code)
 {
 	if (code < 200) {
-		t->state = SIP_TSX_PROCEEDING;
+		set_state(t, SIP_TSX_PROCEEDING);
 		return uas_send(t);
 	}
-	t->state = SIP_TSX_COMPLETED;
+	set_state(t, SIP_TSX_COMPLETED);
 	start(t, &t->t_wait, t->reliable ? 0 : 64ull * t1(t)); /* timer J */
 	return uas_send(t);
 }
@@ -662,7 +751,7 @@ static void uas_rx_request(sip_tsx_t *t, sip_msg_t *req, const sip_tp_peer_t *sr
 			/* §17.2.1: Confirmed, timer I = T4 (0 on TCP) */
 			stop(t, &t->t_retx);
 			stop(t, &t->t_timeout);
-			t->state = SIP_TSX_CONFIRMED;
+			set_state(t, SIP_TSX_CONFIRMED);
 			start(t, &t->t_wait, t->reliable ? 0 : t->l->cfg.t4_ms);
 			return;
 		case SIP_TSX_ACCEPTED:
@@ -687,7 +776,7 @@ int sip_tsx_uas_create(sip_tsx_layer_t *l, sip_msg_t *req, const sip_tp_peer_t *
 	*out = NULL;
 	if (!req->is_request || req->method_id == SIP_METHOD_ACK || !req->via1.raw.s)
 		return IMS_EINVAL;
-	if (l->cfg.max_tsx && l->count >= l->cfg.max_tsx)
+	if (at_limit(l))
 		return IMS_EAGAIN;
 	ims_arena_t *a = *arena;
 	int rfc2543 = 0;
@@ -711,7 +800,7 @@ int sip_tsx_uas_create(sip_tsx_layer_t *l, sip_msg_t *req, const sip_tp_peer_t *
 	t->cb = cb;
 	t->ud = ud;
 	/* §17.2.1: an INVITE server transaction starts in Proceeding */
-	t->state = t->is_invite ? SIP_TSX_PROCEEDING : SIP_TSX_TRYING;
+	set_state(t, t->is_invite ? SIP_TSX_PROCEEDING : SIP_TSX_TRYING);
 	table_add(l, t);
 	*arena = NULL;
 	*out = t;
@@ -745,14 +834,14 @@ int sip_tsx_respond(sip_tsx_t *t, const sip_msg_t *rsp)
 		return rc;
 	t->last_rsp_len = need;
 	t->last_code = rsp->status;
-	if (rsp->status >= 200 && t->rfc2543)
+	if (rsp->status >= 200 && t->rfc2543 && t->arena)
 		(void)ims_arena_strdup(t->arena, rsp->to_tag, &t->to_tag_final);
 	return fn(t, rsp->status);
 }
 
 ims_str_t sip_tsx_local_tag(sip_tsx_t *t)
 {
-	if (!t->local_tag.s)
+	if (!t->local_tag.s && t->arena)
 		t->local_tag = ims_arena_printf(t->arena, "%016llx",
 						(unsigned long long)rnd_next(t->l));
 	return t->local_tag;
@@ -784,6 +873,8 @@ int sip_tsx_add_hdr_lines(sip_msg_t *m, ims_str_t lines)
 
 int sip_tsx_reply(sip_tsx_t *t, int code, ims_str_t reason, ims_str_t hdrs)
 {
+	if (!t->req)
+		return IMS_ESTATE; /* shrunk: a final was sent long ago */
 	ims_arena_t *a = ims_arena_create(1024);
 	if (!a)
 		return IMS_ENOMEM;
@@ -875,6 +966,12 @@ static void on_wait(ims_timer_t *tm, void *arg)
 	terminate(arg); /* D, I, J, K, L, M, or a deferred end */
 }
 
+static void on_shrink(ims_timer_t *tm, void *arg)
+{
+	(void)tm;
+	shrink(arg);
+}
+
 /* ---- the layer ---------------------------------------------------------- */
 
 int sip_tsx_layer_create(const sip_tsx_cfg_t *cfg, sip_tsx_layer_t **out)
@@ -945,7 +1042,13 @@ int sip_tsx_layer_recv(sip_tsx_layer_t *l, sip_msg_t *msg, const sip_tp_peer_t *
 		goto out;
 	}
 	sip_tsx_t *t = table_find(l, key);
-	if (t && t->role == SIP_TSX_UAC && !t->dying) {
+	if (t && t->role == SIP_TSX_UAC && !t->dying && !t->cb && t->is_invite &&
+	    state_is_final(t->state) && msg->status >= 200 && msg->status < 300) {
+		/* RFC 6026 §7.2: a 2xx still goes to the TU; with nobody
+		 * listening on this transaction, as a stray response */
+		if (l->cfg.on_stray_response)
+			l->cfg.on_stray_response(l->cfg.tu_ud, l, msg, src, arena);
+	} else if (t && t->role == SIP_TSX_UAC && !t->dying) {
 		const rx_fn *tab = t->is_invite ? uac_inv_rx : uac_nict_rx;
 		rx_fn fn = tab[t->state];
 		if (fn)
@@ -1008,6 +1111,11 @@ uint32_t sip_tsx_layer_count(const sip_tsx_layer_t *l)
 	return l->count;
 }
 
+uint32_t sip_tsx_layer_live(const sip_tsx_layer_t *l)
+{
+	return l->live;
+}
+
 const sip_tsx_cfg_t *sip_tsx_layer_cfg(const sip_tsx_layer_t *l)
 {
 	return &l->cfg;
@@ -1034,4 +1142,5 @@ void sip_tsx_set_cb(sip_tsx_t *t, sip_tsx_cb cb, void *ud)
 {
 	t->cb = cb;
 	t->ud = ud;
+	shrink_soon(t);
 }

@@ -21,7 +21,12 @@
  * Memory: each transaction has its own arena. A server transaction takes
  * the receive arena of its request (no copy); a client transaction prints
  * the request once into its arena (the bytes it retransmits) and keeps a
- * parsed view of them. Transactions are freed only from timer callbacks (a
+ * parsed view of them. A transaction without callback (sip_tsx_set_cb
+ * with NULL, or created with none) that is in Completed, Confirmed or
+ * Accepted shrinks on the next timer pass: the arena goes, and only the
+ * matching key, branch, To tags, the last response (UAS) and the ACK for a
+ * non-2xx (UAC INVITE) stay, which is all that absorbing retransmissions
+ * until timers D/I/J/K/L/M needs. Transactions are freed only from timer callbacks (a
  * zero-delay timer when the RFC says "immediately"), after their callback
  * got SIP_TSX_EV_TERMINATED, so a TU never sees a transaction vanish under
  * a call it is making.
@@ -102,7 +107,10 @@ typedef struct sip_tsx_cfg {
 	ims_timers_t *timers;   /* required; the owner runs ims_timers_run() */
 	sip_tsx_send_fn send;   /* required */
 	void *send_ud;
-	uint32_t max_tsx;       /* uas/uac create fail with IMS_EAGAIN beyond it; 0 = no bound */
+	uint32_t max_tsx;       /* live (no final yet) transactions: uas/uac create fail
+				 * with IMS_EAGAIN beyond it; 0 = no bound */
+	uint32_t max_done;      /* the same for those in Completed/Confirmed/Accepted
+				 * (only absorbing retransmissions); 0 = no bound */
 
 	/* TU entry points (run on the layer's thread). `arena` holds msg: the
 	 * TU may take it (*arena = NULL), e.g. by sip_tsx_uas_create(),
@@ -143,8 +151,11 @@ int sip_tsx_layer_send(sip_tsx_layer_t *l, const sip_tp_peer_t *to, const char *
 int sip_tsx_send_response_stateless(sip_tsx_layer_t *l, const sip_msg_t *rsp,
 				    const sip_tp_peer_t *req_src);
 
-/* Number of live transactions. */
+/* Number of transactions in the table (any state). */
 uint32_t sip_tsx_layer_count(const sip_tsx_layer_t *l);
+/* Number of live ones: no final response yet (not Completed, Confirmed,
+ * Accepted or Terminated). */
+uint32_t sip_tsx_layer_live(const sip_tsx_layer_t *l);
 const sip_tsx_cfg_t *sip_tsx_layer_cfg(const sip_tsx_layer_t *l);
 
 /* A new branch: "z9hG4bK" (RFC 3261 §8.1.1.7) ".w<worker>." [tag "."]
@@ -224,8 +235,9 @@ sip_tsx_t *sip_tsx_find_invite(sip_tsx_layer_t *l, const sip_msg_t *cancel,
 sip_tsx_state_t sip_tsx_state(const sip_tsx_t *t);
 sip_tsx_role_t sip_tsx_role(const sip_tsx_t *t);
 sip_method_t sip_tsx_method(const sip_tsx_t *t);
-/* The request (UAS: as received; UAC: as sent). Valid for the
- * transaction's life. */
+/* The request (UAS: as received; UAC: as sent). Valid while the
+ * transaction has a callback; NULL once a transaction without one has
+ * shrunk (see Memory above). */
 sip_msg_t *sip_tsx_request(const sip_tsx_t *t);
 /* Last response code sent (UAS) or received (UAC), 0 when none. */
 int sip_tsx_last_code(const sip_tsx_t *t);
@@ -233,11 +245,15 @@ ims_str_t sip_tsx_branch(const sip_tsx_t *t);
 /* UAS: the source of the request; UAC: the destination. */
 const sip_tp_peer_t *sip_tsx_peer(const sip_tsx_t *t);
 sip_tsx_layer_t *sip_tsx_get_layer(const sip_tsx_t *t);
-/* The transaction's arena: memory that lives as long as it does. */
+/* The transaction's arena: memory that lives as long as it does, or until
+ * it shrinks (then NULL). */
 ims_arena_t *sip_tsx_arena(const sip_tsx_t *t);
 /* The callback argument given at creation (or by sip_tsx_set_cb). */
 void *sip_tsx_get_ud(const sip_tsx_t *t);
-/* Replaces the callback and its argument (cb NULL: no more events). */
+/* Replaces the callback and its argument. cb NULL: no more events, not
+ * even TERMINATED (the TU drops its pointer now); a final state then
+ * shrinks the transaction, and a 2xx reaching an INVITE client
+ * transaction in Completed/Accepted goes to cfg.on_stray_response. */
 void sip_tsx_set_cb(sip_tsx_t *t, sip_tsx_cb cb, void *ud);
 /* The To tag this UAS transaction puts in responses (made on first use). */
 ims_str_t sip_tsx_local_tag(sip_tsx_t *t);
