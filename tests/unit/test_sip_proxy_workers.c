@@ -3,7 +3,8 @@
  * their requests over both workers' SO_REUSEPORT sockets) send through the
  * proxy to one UAS socket, whose answers all arrive on one worker. Every
  * response must still find its transaction on the worker that owns its
- * branch (handoff) and reach its UAC. */
+ * branch (handoff) and reach its UAC. One UAC socket alone (ports 15123,
+ * 15124, 15151) has its transactions spread over both workers by branch. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -124,6 +125,86 @@ static void test_proxy_two_workers_responses_find_their_branch(void **state)
 	sip_proxy_destroy(p);
 }
 
+/* ---- one peer, both workers ------------------------------------------- */
+
+#define NSPREAD 40
+static int per_worker[2];
+
+static void on_request_count(sip_proxy_ctx_t *ctx, void *ud)
+{
+	(void)ud;
+	int w = sip_proxy_ctx_worker(ctx);
+	if (w >= 0 && w < 2)
+		__atomic_fetch_add(&per_worker[w], 1, __ATOMIC_RELAXED);
+	sip_proxy_forward(ctx, NULL, NULL);
+}
+
+/* One UAC socket (one 4-tuple, so the kernel gives all its datagrams to
+ * one worker): its INVITEs are spread over both workers by branch, and
+ * the CANCEL of each (same branch) still finds its INVITE (200, not 481). */
+static void test_proxy_one_peer_spread_by_branch(void **state)
+{
+	(void)state;
+	sip_tp_listen_t ls;
+	assert_int_equal(sip_tp_listen_parse("127.0.0.1:15123:udp", &ls), 0);
+	sip_proxy_cfg_t cfg = { .tp = { .listen = &ls, .nlisten = 1, .workers = 2 } };
+	sip_proxy_hooks_t hooks = { .on_request = on_request_count };
+	sip_proxy_t *p;
+	char err[128];
+	assert_int_equal(sip_proxy_create(&cfg, &hooks, &p, err, sizeof(err)), 0);
+	assert_int_equal(sip_proxy_start(p), 0);
+	int uas = udp_bound(15124), uac = udp_bound(15151);
+	struct sockaddr_in px;
+	memset(&px, 0, sizeof(px));
+	px.sin_family = AF_INET;
+	px.sin_port = htons(15123);
+	px.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int k = 0; k < 2; k++)
+		for (int i = 0; i < NSPREAD; i++) {
+			const char *meth = k ? "CANCEL" : "INVITE";
+			char m[1024];
+			int n = snprintf(m, sizeof(m),
+					 "%s sip:uas@127.0.0.1:15124 SIP/2.0\r\n"
+					 "Via: SIP/2.0/UDP 127.0.0.1:15151;branch=z9hG4bKspread%d\r\n"
+					 "Max-Forwards: 70\r\nFrom: <sip:u@example.com>;tag=t%d\r\n"
+					 "To: <sip:uas@example.com>\r\nCall-ID: spread-%d\r\n"
+					 "CSeq: 1 %s\r\nContent-Length: 0\r\n\r\n",
+					 meth, i, i, i, meth);
+			assert_int_equal(sendto(uac, m, (size_t)n, 0, (struct sockaddr *)&px,
+						sizeof(px)),
+					 n);
+			if (!k) { /* the INVITE reaches the UAS before its CANCEL is sent */
+				char buf[4096];
+				struct sockaddr_in from;
+				assert_true(recv_timeout(uas, buf, sizeof(buf), &from) > 0);
+			}
+		}
+	int ok = 0, other = 0;
+	for (int got = 0; got < NSPREAD;) {
+		char buf[4096];
+		struct sockaddr_in from;
+		ssize_t n = recv_timeout(uac, buf, sizeof(buf) - 1, &from);
+		assert_true(n > 0);
+		buf[n] = '\0';
+		if (!strstr(buf, "CANCEL\r\n"))
+			continue; /* 100 Trying for the INVITEs */
+		got++;
+		if (strncmp(buf, "SIP/2.0 200 ", 12) == 0)
+			ok++;
+		else
+			other++;
+	}
+	assert_int_equal(ok, NSPREAD);
+	assert_int_equal(other, 0);
+	assert_int_equal(per_worker[0] + per_worker[1], NSPREAD);
+	assert_true(per_worker[0] > 0);
+	assert_true(per_worker[1] > 0);
+	close(uac);
+	close(uas);
+	sip_proxy_stop(p);
+	sip_proxy_destroy(p);
+}
+
 static sip_proxy_ctx_t *volatile held;
 static int resumed;
 
@@ -182,6 +263,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_proxy_two_workers_responses_find_their_branch),
 		cmocka_unit_test(test_proxy_resume_after_stop_runs_at_destroy),
+		cmocka_unit_test(test_proxy_one_peer_spread_by_branch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

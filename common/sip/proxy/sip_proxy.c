@@ -238,10 +238,106 @@ static void process(px_worker_t *w, const char *buf, size_t len, const sip_tp_pe
 		stat_inc(&p->st.dropped);
 }
 
+/* The value of the branch parameter of the top Via, read from the raw
+ * bytes (no parsing): first Via/v header, first via-parm (up to a comma).
+ * Returns 0 or -1 when there is none. */
+static int raw_top_branch(const char *buf, size_t len, ims_str_t *out)
+{
+	const char *p = memchr(buf, '\n', len), *end = buf + len;
+	while (p && ++p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *le = eol ? eol : end;
+		if (le == p || (le == p + 1 && *p == '\r'))
+			return -1; /* end of headers */
+		const char *n = p;
+		if ((le - n > 3 && strncasecmp(n, "via", 3) == 0 && (n += 3)) ||
+		    ((*n | 32) == 'v' && ++n)) {
+			while (n < le && (*n == ' ' || *n == '\t'))
+				n++;
+			if (n < le && *n == ':') {
+				const char *c = memchr(n, ',', (size_t)(le - n));
+				const char *stop = c ? c : le;
+				for (const char *q = n; q + 8 <= stop; q++) {
+					if (*q != ';')
+						continue;
+					const char *v = q + 1;
+					while (v < stop && (*v == ' ' || *v == '\t'))
+						v++;
+					if (stop - v < 7 || strncasecmp(v, "branch=", 7) != 0)
+						continue;
+					v += 7;
+					const char *e = v;
+					while (e < stop && *e != ';' && *e != ' ' && *e != '\t' &&
+					       *e != '\r')
+						e++;
+					*out = ims_str_from(v, (size_t)(e - v));
+					return out->len ? 0 : -1;
+				}
+				return -1; /* top Via without branch */
+			}
+		}
+		p = eol;
+	}
+	return -1;
+}
+
+/* The worker that owns the transaction of a UDP datagram, or -1 (any):
+ * a response goes to the worker its (our) branch names; a request to the
+ * one its branch hashes to, so a retransmission, its CANCEL and the ACK
+ * for a non-2xx (same branch, RFC 3261 §17.2.3) meet the INVITE's server
+ * transaction. The kernel's SO_REUSEPORT spread hashes the 4-tuple, so
+ * without this one peer's traffic would all land on one worker. */
+static int owner_worker(const sip_proxy_t *p, const char *buf, size_t len)
+{
+	ims_str_t br;
+	if (raw_top_branch(buf, len, &br) != 0)
+		return -1;
+	if (len > 4 && memcmp(buf, "SIP/", 4) == 0) {
+		int w = sip_tsx_branch_worker(br);
+		return w < p->nworkers ? w : -1;
+	}
+	return (int)(ims_str_hash(br) % (uint32_t)p->nworkers);
+}
+
+typedef struct px_rawoff {
+	px_worker_t *w;
+	ims_arena_t *arena; /* holds buf */
+	const char *buf;
+	size_t len;
+	sip_tp_peer_t peer;
+} px_rawoff_t;
+
+static void rawoff_run(void *arg)
+{
+	px_rawoff_t *h = arg;
+	ims_arena_t *a = h->arena;
+	process(h->w, h->buf, h->len, &h->peer, &a);
+	ims_arena_destroy(a);
+	sip_proxy__rearm(h->w);
+	free(h);
+}
+
 static void tp_recv(void *ud, sip_tp_rx_t *rx)
 {
 	sip_proxy_t *p = ud;
 	px_worker_t *w = &p->w[rx->worker];
+	if (p->nworkers > 1 && rx->peer.proto == SIP_TP_UDP) {
+		int owner = owner_worker(p, rx->buf, rx->len);
+		if (owner >= 0 && owner != rx->worker) {
+			/* the owner parses it: no copy, the receive arena moves */
+			px_rawoff_t *h = malloc(sizeof(*h));
+			if (h) {
+				*h = (px_rawoff_t){ &p->w[owner], rx->arena, rx->buf, rx->len,
+						    rx->peer };
+				if (sip_tp_post(p->tp, owner, rawoff_run, h) == 0) {
+					rx->arena = NULL;
+					stat_inc(&p->st.handoffs);
+					return;
+				}
+				free(h);
+			}
+		}
+	}
 	process(w, rx->buf, rx->len, &rx->peer, &rx->arena);
 	sip_proxy__rearm(w);
 }

@@ -321,7 +321,7 @@ typedef struct sip_proxy_stats {
 	uint64_t dropped;           /* unanswerable garbage */
 	uint64_t stateless_replies; /* 400, 503 overload */
 	uint64_t contexts;          /* live request contexts */
-	uint64_t handoffs;          /* responses passed to the worker owning their branch */
+	uint64_t handoffs;          /* UDP messages passed to the worker owning their transaction */
 } sip_proxy_stats_t;
 void sip_proxy_get_stats(sip_proxy_t *p, sip_proxy_stats_t *out /* out */);
 
