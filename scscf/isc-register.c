@@ -149,42 +149,33 @@ static void on_third_party_answer(void *ud, int code, sip_msg_t *rsp)
 	free(u);
 }
 
-int scscf_isc_third_party_register(scscf_ctx_t *ctx, int worker, const scscf_profile_t *profile,
-				   const sip_msg_t *register_req, const sip_msg_t *response,
-				   int reg_type)
+/* Evaluates the iFCs of the service profile holding impu against the
+ * REGISTER view rv and sends one third-party REGISTER per match. req and
+ * rsp (may be NULL) are only for the message/sip body parts. Returns how
+ * many were sent, or a negative IMS_E*. */
+static int send_third_party(scscf_ctx_t *ctx, int worker, const scscf_profile_t *profile,
+			    ims_str_t impu, const scscf_ifc_req_t *rv, const sip_msg_t *req,
+			    const sip_msg_t *rsp, uint32_t expires)
 {
-	if (!ctx || !ctx->proxy || !profile || !register_req || !response)
-		return IMS_EINVAL;
+	const scscf_service_profile_t *sp = NULL;
+	if (!scscf_profile_find_impu(profile, impu, &sp, NULL))
+		return 0; /* not in the profile: no services */
 	ims_arena_t *a = ims_arena_create(4096);
 	if (!a)
 		return IMS_ENOMEM;
 	int rc = 0, sent = 0;
-	ims_str_t impu;
-	const sip_hdr_t *to = sip_msg_hdr(register_req, SIP_HDR_TO);
-	sip_nameaddr_t na;
-	if (!to || sip_nameaddr_parse(to->value, NULL, &na) || sip_uri_aor(&na.uri, a, &impu)) {
-		rc = IMS_EPARSE;
-		goto out;
-	}
-	const scscf_service_profile_t *sp = NULL;
-	if (!scscf_profile_find_impu(profile, impu, &sp, NULL))
-		goto out; /* not in the profile: no services */
-	uint32_t expires = reg_type == SCSCF_REGTYPE_DE ? 0 : scscf_isc_register_expires(response, 0);
-	scscf_ifc_req_t rv;
-	scscf_ifc_req_from_msg(register_req, &rv);
-	rv.reg_type = reg_type;
 	ims_str_t own = ims_str_cstr(ctx->cfg.own_uri);
-	for (int i = 0; (i = scscf_ifc_next(sp, (unsigned)i, &rv, SCSCF_SC_ORIGINATING, 1)) >= 0; i++) {
+	for (int i = 0; (i = scscf_ifc_next(sp, (unsigned)i, rv, SCSCF_SC_ORIGINATING, 1)) >= 0; i++) {
 		const scscf_ifc_t *f = &sp->ifcs[i];
 		ims_str_t call_id = sip_proxy_random_token(ctx->proxy, a, 12);
 		ims_str_t tag = sip_proxy_random_token(ctx->proxy, a, 6);
 		sip_msg_t *m = NULL;
 		if (!call_id.s || !tag.s) {
 			rc = IMS_ENOMEM;
-			goto out;
+			break;
 		}
-		int r = scscf_isc_build_register(a, own, impu, &f->as, register_req, response, expires,
-						 call_id, tag, &m);
+		int r = scscf_isc_build_register(a, own, impu, &f->as, req, rsp, expires, call_id,
+						 tag, &m);
 		if (r) {
 			LOG_WARN("scscf", "isc.register_build_failed as=%.*s err=%s",
 				 IMS_STR_FMT(f->as.server_name), ims_strerror(r));
@@ -193,7 +184,7 @@ int scscf_isc_third_party_register(scscf_ctx_t *ctx, int worker, const scscf_pro
 		isc_ud_t *u = calloc(1, sizeof(*u));
 		if (!u) {
 			rc = IMS_ENOMEM;
-			goto out;
+			break;
 		}
 		u->dh = f->as.default_handling;
 		ims_str_to_c(f->as.server_name, u->as, sizeof(u->as));
@@ -205,13 +196,56 @@ int scscf_isc_third_party_register(scscf_ctx_t *ctx, int worker, const scscf_pro
 				 IMS_STR_FMT(f->as.server_name), ims_strerror(r));
 			continue;
 		}
-		LOG_INFO("scscf", "isc.register as=%.*s impu=%.*s expires=%u priority=%d",
-			 IMS_STR_FMT(f->as.server_name), IMS_STR_FMT(impu), expires, f->priority);
+		LOG_INFO("scscf", "isc.register as=%.*s impu=%.*s expires=%u priority=%d reg_type=%s",
+			 IMS_STR_FMT(f->as.server_name), IMS_STR_FMT(impu), expires, f->priority,
+			 scscf_isc_reg_type_name(rv->reg_type));
 		sent++;
 	}
-out:
 	ims_arena_destroy(a);
 	return rc ? rc : sent;
+}
+
+const char *scscf_isc_reg_type_name(int reg_type)
+{
+	switch (reg_type) {
+	case SCSCF_REGTYPE_INITIAL:
+		return "INITIAL_REGISTRATION";
+	case SCSCF_REGTYPE_RE:
+		return "RE-REGISTRATION";
+	case SCSCF_REGTYPE_DE:
+		return "DE-REGISTRATION";
+	default:
+		return "unknown";
+	}
+}
+
+int scscf_isc_third_party_register(scscf_ctx_t *ctx, int worker, const scscf_profile_t *profile,
+				   const sip_msg_t *register_req, const sip_msg_t *response,
+				   int reg_type)
+{
+	if (!ctx || !ctx->proxy || !profile || !register_req || !response)
+		return IMS_EINVAL;
+	ims_arena_t *a = ims_arena_create(1024);
+	if (!a)
+		return IMS_ENOMEM;
+	int rc;
+	ims_str_t impu;
+	const sip_hdr_t *to = sip_msg_hdr(register_req, SIP_HDR_TO);
+	sip_nameaddr_t na;
+	if (!to || sip_nameaddr_parse(to->value, NULL, &na) || sip_uri_aor(&na.uri, a, &impu)) {
+		rc = IMS_EPARSE;
+	} else {
+		uint32_t expires = reg_type == SCSCF_REGTYPE_DE
+					   ? 0
+					   : scscf_isc_register_expires(response, 0);
+		scscf_ifc_req_t rv;
+		scscf_ifc_req_from_msg(register_req, &rv);
+		rv.reg_type = reg_type;
+		rc = send_third_party(ctx, worker, profile, impu, &rv, register_req, response,
+				      expires);
+	}
+	ims_arena_destroy(a);
+	return rc;
 }
 
 /* Does the 2xx still bind any contact (expires > 0)? */
@@ -304,6 +338,12 @@ static void cache_put(scscf_isc_cache_t *c, ims_str_t impu, ims_str_t xml)
 	pthread_mutex_unlock(&c->lock);
 }
 
+void scscf_isc_remember(scscf_ctx_t *ctx, ims_str_t impu, ims_str_t user_data)
+{
+	if (ctx)
+		cache_put(scscf_session__isc_cache(ctx), impu, user_data);
+}
+
 /* Takes the User-Data of impu out of the cache (parsed), or NULL. */
 static scscf_profile_t *cache_take(scscf_isc_cache_t *c, ims_str_t impu)
 {
@@ -351,9 +391,11 @@ void scscf_isc_on_register_final(scscf_ctx_t *ctx, sip_proxy_ctx_t *pctx, sip_ms
 	int worker = sip_proxy_ctx_worker(pctx);
 	if (!to || sip_nameaddr_parse(to->value, NULL, &na) || sip_uri_aor(&na.uri, a, &impu))
 		goto out;
-	/* Initial vs re-registration is not visible here: 0 lets every
-	 * REGISTER trigger through (RegistrationType not applied). */
-	int reg_type = live ? 0 : SCSCF_REGTYPE_DE, sent = 0;
+	/* TS 29.228 Annex B RegistrationType: what the registrar noted for
+	 * this REGISTER (scscf_isc_note_reg_type); a 2xx without live
+	 * contacts is a de-registration whatever it noted. */
+	const int *noted = sip_proxy_ctx_data(pctx);
+	int reg_type = !live ? SCSCF_REGTYPE_DE : noted ? *noted : 0, sent = 0;
 	if (scscf_reg_store_lookup(ctx->store, impu, scscf_now(), a, &view) == 0) {
 		if (view.profile) {
 			int n = scscf_isc_third_party_register(ctx, worker, view.profile, req, rsp, reg_type);
@@ -363,7 +405,7 @@ void scscf_isc_on_register_final(scscf_ctx_t *ctx, sip_proxy_ctx_t *pctx, sip_ms
 			sent = 1;
 		}
 		if (live)
-			cache_put(cache, impu, view.user_data);
+			scscf_isc_remember(ctx, impu, view.user_data);
 		scscf_reg_view_release(&view);
 	}
 	if (!live) {
@@ -377,4 +419,50 @@ void scscf_isc_on_register_final(scscf_ctx_t *ctx, sip_proxy_ctx_t *pctx, sip_ms
 	}
 out:
 	ims_arena_destroy(a);
+}
+
+void scscf_isc_note_reg_type(struct sip_proxy_ctx *pctx, int reg_type)
+{
+	int *t = ims_arena_alloc(sip_proxy_ctx_arena(pctx), sizeof(*t));
+	if (!t)
+		return; /* unknown: RegistrationType is then not applied */
+	*t = reg_type;
+	sip_proxy_ctx_set_data(pctx, t, NULL);
+}
+
+int scscf_isc_network_dereg(scscf_ctx_t *ctx, int worker, ims_str_t impu)
+{
+	if (!ctx || !ctx->proxy || !impu.len)
+		return IMS_EINVAL;
+	scscf_profile_t *p = cache_take(scscf_session__isc_cache(ctx), impu);
+	if (!p)
+		return 0; /* never registered with a profile here (or told already) */
+	ims_arena_t *a = ims_arena_create(512);
+	if (!a) {
+		scscf_profile_free(p);
+		return IMS_ENOMEM;
+	}
+	/* No REGISTER was received: the iFCs see the one the UE would have
+	 * sent to leave (TS 24.229 §5.4.1.7, Expires: 0, RegistrationType
+	 * DE-REGISTRATION), addressed to the home domain, To/From = the user. */
+	ims_str_t to = ims_arena_printf(a, "<%.*s>", IMS_STR_FMT(impu));
+	ims_str_t ruri = ims_arena_printf(a, "sip:%s", ctx->cfg.realm);
+	int rc;
+	if (!to.s || !ruri.s) {
+		rc = IMS_ENOMEM;
+	} else {
+		scscf_hdr_view_t hdrs[] = { { IMS_STR("To"), to },
+					    { IMS_STR("From"), to },
+					    { IMS_STR("Expires"), IMS_STR("0") } };
+		scscf_ifc_req_t rv = { .method = IMS_STR("REGISTER"),
+				       .ruri = ruri,
+				       .hdrs = hdrs,
+				       .n_hdrs = 3,
+				       .reg_type = SCSCF_REGTYPE_DE };
+		rc = send_third_party(ctx, worker, p, impu, &rv, NULL, NULL, 0);
+	}
+	LOG_INFO("scscf", "isc.network_dereg impu=%.*s sent=%d", IMS_STR_FMT(impu), rc);
+	ims_arena_destroy(a);
+	scscf_profile_free(p);
+	return rc;
 }

@@ -56,6 +56,32 @@ struct sip_proxy_ctx;
 typedef struct scscf_isc_cache scscf_isc_cache_t;
 void scscf_isc_on_register_final(scscf_ctx_t *ctx, struct sip_proxy_ctx *pctx, sip_msg_t *rsp);
 
+/* The registrar tells the REGISTER hook above what kind of registration
+ * the request is (SCSCF_REGTYPE_INITIAL when no binding existed for the
+ * IMPU before it, SCSCF_REGTYPE_RE for a refresh or another binding,
+ * SCSCF_REGTYPE_DE), for the RegistrationType SPT (TS 29.228 Annex B).
+ * It is kept as the context's data (REGISTER contexts have no other).
+ * Without it the hook does not apply RegistrationType. */
+void scscf_isc_note_reg_type(struct sip_proxy_ctx *pctx, int reg_type);
+
+/* "INITIAL_REGISTRATION", "RE-REGISTRATION", "DE-REGISTRATION" or
+ * "unknown" (for logs). */
+const char *scscf_isc_reg_type_name(int reg_type);
+
+/* A network-initiated de-registration of impu (binding expiry, RTR,
+ * administrative; TS 24.229 §5.4.1.7 and §5.4.1.5): sends the third-party
+ * REGISTER with Expires: 0 to every AS whose iFC matches a de-registering
+ * REGISTER (RegistrationType DE-REGISTRATION, To/From = impu), from the
+ * User-Data remembered at its last registration, which is then forgotten.
+ * Must run on SIP worker `worker`. Returns how many were sent (0 when
+ * nothing was remembered for impu), or a negative IMS_E*. */
+int scscf_isc_network_dereg(scscf_ctx_t *ctx, int worker, ims_str_t impu);
+
+/* Remembers the User-Data of a registered impu for its de-registration
+ * (the REGISTER hook calls it after each registration; no-op without
+ * the session side). */
+void scscf_isc_remember(scscf_ctx_t *ctx, ims_str_t impu, ims_str_t user_data);
+
 /* The User-Data remembered per registered public identity (for the
  * third-party de-registration). Thread-safe. create returns NULL on
  * out-of-memory; destroy takes NULL. */

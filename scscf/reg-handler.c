@@ -452,6 +452,10 @@ static void authenticated(reg_op_t *op)
 		op->sat = chg.old_state == SCSCF_REG_REGISTERED ? CX_SAT_RE_REGISTRATION
 								: CX_SAT_REGISTRATION;
 	}
+	/* for the iFC RegistrationType of the third-party REGISTERs */
+	scscf_isc_note_reg_type(op->pctx, op->dereg ? SCSCF_REGTYPE_DE
+				: op->sat == CX_SAT_REGISTRATION ? SCSCF_REGTYPE_INITIAL
+								  : SCSCF_REGTYPE_RE);
 	sip_proxy_suspend(op->pctx);
 	rc = scscf_cx_send_sar(op->ctx, op->req.impi, op->req.impu, op->sat,
 			       op->sat == CX_SAT_RE_REGISTRATION, on_saa, op);
@@ -636,6 +640,7 @@ static void on_expired(void *arg, const scscf_reg_change_t *chg)
 		/* TS 24.229 §5.4.1.4: the last binding went: tell the HSS */
 		sar_notice(ctx, chg->impi, chg->impu, CX_SAT_TIMEOUT_DEREGISTRATION);
 		count_result("expired");
+		scscf_isc_network_dereg(ctx, 0, chg->impu); /* worker 0 runs the expiry */
 	}
 	scscf_regevent_notify(ctx, chg, now);
 }
@@ -677,6 +682,7 @@ static void dereg_notify(void *arg)
 {
 	dereg_job_t *j = arg;
 	scscf_regevent_notify(j->ctx, &j->chg, scscf_now());
+	scscf_isc_network_dereg(j->ctx, 0, j->chg.impu); /* posted to worker 0 */
 	ims_arena_destroy(j->a);
 	free(j);
 }

@@ -14,10 +14,14 @@
 #include "base/ims_clock.h"
 #include "base/ims_err.h"
 #include "cfg/ims_cfg.h"
+#include "auth-nonce.h"
 #include "context.h"
+#include "cx-build.h"
+#include "isc-register.h"
 #include "profile.h"
 #include "reg-handler.h"
 #include "reg-store.h"
+#include "regevent.h"
 #include "session.h"
 #include "sip/proxy/sip_proxy.h"
 
@@ -26,10 +30,12 @@
 #define ALICE "sip:alice@ims.example"
 #define BOB "sip:bob@ims.example"
 #define CAROL "sip:carol@ims.example"
+#define DAVE "sip:dave@ims.example"
 
 #define MAX_SENT 16
 static struct {
 	scscf_ctx_t ctx;
+	struct scscf_cx cx;
 	ims_cfg_t *ycfg;
 	sip_proxy_t *p;
 	ims_vclock_t vc;
@@ -81,6 +87,41 @@ static const char bob_xml[] =
 	"<PublicIdentity><Identity>tel:+4930555</Identity></PublicIdentity>"
 	"</ServiceProfile></IMSSubscription>";
 
+/* Dave: one REGISTER iFC per RegistrationType (TS 29.228 Annex B,
+ * 0 INITIAL, 1 RE, 2 DE-REGISTRATION), one for any REGISTER, one for
+ * INVITE. The AS hosts say which fired: .71 initial, .72 re, .73 de,
+ * .74 any. */
+#define REGTYPE_IFC(prio, type, host)                                                          \
+	"<InitialFilterCriteria><Priority>" prio "</Priority><TriggerPoint>"                   \
+	"<ConditionTypeCNF>0</ConditionTypeCNF><SPT><Group>0</Group><Method>REGISTER</Method>" \
+	"<Extension><RegistrationType>" type "</RegistrationType></Extension></SPT>"           \
+	"</TriggerPoint><ApplicationServer><ServerName>sip:" host ":5090</ServerName>"        \
+	"</ApplicationServer></InitialFilterCriteria>"
+static const char dave_xml[] =
+	"<IMSSubscription><PrivateID>dave@ims.example</PrivateID><ServiceProfile>"
+	"<PublicIdentity><Identity>" DAVE "</Identity></PublicIdentity>"
+	REGTYPE_IFC("1", "0", "192.0.2.71") REGTYPE_IFC("2", "1", "192.0.2.72")
+	REGTYPE_IFC("3", "2", "192.0.2.73")
+	"<InitialFilterCriteria><Priority>4</Priority><TriggerPoint><ConditionTypeCNF>0</ConditionTypeCNF>"
+	"<SPT><Group>0</Group><Method>REGISTER</Method></SPT></TriggerPoint>"
+	"<ApplicationServer><ServerName>sip:192.0.2.74:5090</ServerName></ApplicationServer>"
+	"</InitialFilterCriteria>"
+	"<InitialFilterCriteria><Priority>5</Priority><TriggerPoint><ConditionTypeCNF>0</ConditionTypeCNF>"
+	"<SPT><Group>0</Group><Method>INVITE</Method></SPT></TriggerPoint>"
+	"<ApplicationServer><ServerName>sip:192.0.2.75:5090</ServerName></ApplicationServer>"
+	"</InitialFilterCriteria>"
+	"</ServiceProfile></IMSSubscription>";
+
+/* The HSS is out of reach (expiry sends a SAR nobody answers). */
+static int no_hss(const cx_req_t *req, unsigned timeout_ms, cx_answer_cb_t cb, void *arg)
+{
+	(void)req;
+	(void)timeout_ms;
+	(void)cb;
+	(void)arg;
+	return IMS_EIO;
+}
+
 static void add_registration(const char *impi, const char *impu, const char *xml,
 			     const scscf_binding_t *b, size_t nb, const ims_str_t *impus, size_t ni)
 {
@@ -117,6 +158,10 @@ static int setup(void **state)
 	H.ctx.ycfg = H.ycfg;
 	H.ctx.cfg.realm = REALM;
 	H.ctx.cfg.own_uri = OWN;
+	H.cx.send = no_hss;
+	H.ctx.cx = &H.cx;
+	assert_int_equal(scscf_auth_table_create(30, &H.ctx.auth), 0);
+	assert_int_equal(scscf_regevent_create(NULL, &H.ctx.regevent), 0);
 	assert_int_equal(scscf_reg_store_open(":memory:", profile_free_cb, &H.ctx.store), 0);
 	assert_int_equal(scscf_session_init(&H.ctx, err, sizeof(err)), 0);
 
@@ -158,6 +203,8 @@ static int teardown(void **state)
 	sip_proxy_destroy(H.p);
 	scscf_session_destroy(&H.ctx);
 	scscf_reg_store_close(H.ctx.store);
+	scscf_auth_table_destroy(H.ctx.auth);
+	scscf_regevent_destroy(H.ctx.regevent);
 	ims_cfg_free(H.ycfg);
 	return 0;
 }
@@ -405,6 +452,131 @@ static void test_options_to_self(void **state)
 	assert_non_null(strstr(ok, "Allow: INVITE"));
 }
 
+
+/* The AS hosts (see dave_xml) that got a REGISTER in what was sent,
+ * e.g. "71 74", each checked for To = Dave and the Expires it carries. */
+static const char *register_targets(char *out, size_t cap, const char *expires)
+{
+	size_t len = 0;
+	out[0] = '\0';
+	for (int i = 0; i < H.n_sent; i++) {
+		if (strncmp(H.sent[i], "REGISTER sip:192.0.2.", 21) != 0)
+			continue;
+		assert_non_null(strstr(H.sent[i], "To: <" DAVE ">"));
+		assert_non_null(strstr(H.sent[i], "From: <" OWN ">;tag="));
+		assert_non_null(strstr(H.sent[i], expires));
+		len += (size_t)snprintf(out + len, cap - len, "%s%.2s", len ? " " : "",
+					H.sent[i] + 21);
+	}
+	return out;
+}
+
+static void add_dave(int64_t expires_at)
+{
+	ims_str_t ids[] = { IMS_STR(DAVE) };
+	scscf_binding_t b = { .uri = IMS_STR("sip:dave@192.0.2.70:5070"), .q = -1,
+			      .expires = expires_at, .call_id = IMS_STR("rd"), .cseq = 1 };
+	add_registration("dave@ims.example", DAVE, dave_xml, &b, 1, ids, 1);
+	scscf_isc_remember(&H.ctx, IMS_STR(DAVE), IMS_STR(dave_xml));
+}
+
+/* TS 24.229 §5.4.1.7 with TS 29.228 Annex B RegistrationType: an initial
+ * registration, a refresh and a de-registration each reach the ASs whose
+ * iFC names that kind, plus the one without RegistrationType. */
+static void test_third_party_register_follows_registration_type(void **state)
+{
+	(void)state;
+	static const char reg_text[] =
+		"REGISTER sip:ims.example SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.70:5070;branch=z9hG4bK-d1\r\n"
+		"From: <" DAVE ">;tag=d1\r\nTo: <" DAVE ">\r\nCall-ID: rd\r\nCSeq: 2 REGISTER\r\n"
+		"Contact: <sip:dave@192.0.2.70:5070>\r\nExpires: 600\r\nContent-Length: 0\r\n\r\n";
+	static const char ok_text[] =
+		"SIP/2.0 200 OK\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.70:5070;branch=z9hG4bK-d1\r\n"
+		"From: <" DAVE ">;tag=d1\r\nTo: <" DAVE ">;tag=s1\r\nCall-ID: rd\r\nCSeq: 2 REGISTER\r\n"
+		"Contact: <sip:dave@192.0.2.70:5070>;expires=600\r\nContent-Length: 0\r\n\r\n";
+	ims_arena_t *a = ims_arena_create(8192);
+	sip_msg_t *req = NULL, *rsp = NULL;
+	scscf_profile_t *prof = NULL;
+	char got[64];
+	assert_int_equal(sip_msg_parse(reg_text, strlen(reg_text), a, &req, NULL), 0);
+	assert_int_equal(sip_msg_parse(ok_text, strlen(ok_text), a, &rsp, NULL), 0);
+	assert_int_equal(scscf_profile_load(dave_xml, strlen(dave_xml), &prof, NULL), 0);
+
+	static const struct {
+		int type;
+		const char *ases, *expires;
+	} cases[] = {
+		{ SCSCF_REGTYPE_INITIAL, "71 74", "Expires: 600" },
+		{ SCSCF_REGTYPE_RE, "72 74", "Expires: 600" },
+		{ SCSCF_REGTYPE_DE, "73 74", "Expires: 0" },
+		{ 0, "71 72 73 74", "Expires: 600" }, /* unknown kind: not filtered */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		H.n_sent = 0;
+		int n = scscf_isc_third_party_register(&H.ctx, 0, prof, req, rsp, cases[i].type);
+		sip_proxy_test_run(H.p);
+		assert_int_equal(n, (int)(strlen(cases[i].ases) + 1) / 3);
+		assert_string_equal(register_targets(got, sizeof(got), cases[i].expires), cases[i].ases);
+	}
+	assert_string_equal(scscf_isc_reg_type_name(SCSCF_REGTYPE_RE), "RE-REGISTRATION");
+	/* a served identity outside the profile has no services */
+	static const char other_text[] =
+		"REGISTER sip:ims.example SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.70:5070;branch=z9hG4bK-d2\r\n"
+		"From: <sip:eve@ims.example>;tag=d1\r\nTo: <sip:eve@ims.example>\r\nCall-ID: re\r\n"
+		"CSeq: 2 REGISTER\r\nContent-Length: 0\r\n\r\n";
+	sip_msg_t *other = NULL;
+	assert_int_equal(sip_msg_parse(other_text, strlen(other_text), a, &other, NULL), 0);
+	H.n_sent = 0;
+	assert_int_equal(scscf_isc_third_party_register(&H.ctx, 0, prof, other, rsp,
+							SCSCF_REGTYPE_INITIAL), 0);
+	assert_int_equal(scscf_isc_third_party_register(&H.ctx, 0, prof, NULL, rsp, 0), IMS_EINVAL);
+	scscf_profile_free(prof);
+	ims_arena_destroy(a);
+}
+
+/* TS 24.229 §5.4.1.5/§5.4.1.7: an RTR from the HSS de-registers Dave and
+ * the REGISTER-triggered ASs hear it as a de-registration (Expires: 0),
+ * once. */
+static void test_rtr_sends_third_party_deregister(void **state)
+{
+	(void)state;
+	char got[64];
+	add_dave(scscf_now() + 3600);
+	H.n_sent = 0;
+	assert_int_equal(scscf_reg_network_dereg(&H.ctx, IMS_STR(DAVE), SCSCF_CEV_DEACTIVATED), 0);
+	for (int i = 0; i < 3; i++)
+		sip_proxy_test_run(H.p);
+	assert_string_equal(register_targets(got, sizeof(got), "Expires: 0"), "73 74");
+	/* the remembered User-Data went with it: nothing twice */
+	H.n_sent = 0;
+	assert_int_equal(scscf_isc_network_dereg(&H.ctx, 0, IMS_STR(DAVE)), 0);
+	assert_int_equal(scscf_isc_network_dereg(&H.ctx, 0, IMS_STR("")), IMS_EINVAL);
+	sip_proxy_test_run(H.p);
+	assert_string_equal(register_targets(got, sizeof(got), "Expires: 0"), "");
+}
+
+/* The last binding expiring is a network-initiated de-registration too;
+ * a registration that keeps a binding is not. */
+static void test_expiry_sends_third_party_deregister(void **state)
+{
+	(void)state;
+	char got[64];
+	int64_t now = scscf_now();
+	add_dave(now + 100);
+	H.n_sent = 0;
+	scscf_reg_expire_run(&H.ctx, now + 50);
+	sip_proxy_test_run(H.p);
+	assert_string_equal(register_targets(got, sizeof(got), "Expires: 0"), "");
+	scscf_reg_expire_run(&H.ctx, now + 101);
+	sip_proxy_test_run(H.p);
+	assert_int_equal(scscf_reg_store_state(H.ctx.store, IMS_STR(DAVE), now + 101),
+			 SCSCF_REG_NOT_REGISTERED);
+	assert_string_equal(register_targets(got, sizeof(got), "Expires: 0"), "73 74");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -415,6 +587,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_default_handling_terminated_relays_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_originating_targets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_options_to_self, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_third_party_register_follows_registration_type,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rtr_sends_third_party_deregister, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expiry_sends_third_party_deregister, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
