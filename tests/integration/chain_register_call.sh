@@ -7,115 +7,12 @@
 # network set, never the one A forged.
 # Everything on 127.0.0.1 as in the lab (deploy/lab.sh): the daemons tell
 # themselves apart by port.
-set -u
-: "${BIN:?}" "${SRC:?}" "${WORK:?}"
-REALM=ims.mnc001.mcc001.3gppnetwork.org
-P=14080 I=14081 UA=14082 UB=14083 S=14102 SHOST=127.0.0.1 REST=14122 DIA=14132
+P=14080 I=14081 UA=14082 UB=14083 S=14102 REST=14122 DIA=14132
 MP=14143 MI=14144 MS=14145
 A=001010000000001 B=001010000000002 C=001010000000003 UC=14084
-SC_DIR=$SRC/tests/integration/sipp
-export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$SRC/tests/lsan.supp:print_suppressions=0}
-rm -rf "$WORK" && mkdir -p "$WORK"
-cd "$WORK" || exit 1
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  sleep 0.5
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-}
-trap cleanup EXIT
-FAILS=0
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-ok() { echo "ok: $*"; }
-wait_http() { # url pid seconds
-  for _ in $(seq 1 $(($3 * 10))); do
-    [ "$(curl -s -m 1 -o /dev/null -w '%{http_code}' "$1")" = 200 ] && return 0
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-waitpid_t() { # pid seconds
-  for _ in $(seq 1 $(($2 * 10))); do kill -0 "$1" 2>/dev/null || { wait "$1"; return $?; }; sleep 0.1; done
-  return 124
-}
-for b in ims-hss ims-scscf ims-icscf ims-pcscf; do
-  [ -x "$BIN/$b" ] || { echo "FAIL: $BIN/$b not built"; exit 1; }
-done
-
-cat > hss.yaml <<YAML
-log_level: info
-realm: $REALM
-db: $WORK/hss.db
-rest: {addr: 127.0.0.1, port: $REST}
-diameter:
-  listen: {port: $DIA}
-YAML
-cat > scscf.yaml <<YAML
-log_level: info
-realm: $REALM
-own_uri: "sip:$SHOST:$S"
-sip:
-  listen:
-    - {addr: $SHOST, port: $S, proto: both}
-  workers: 2
-diameter: {hss_addr: 127.0.0.1, hss_port: $DIA}
-db: {path: "$WORK/scscf.db"}
-session: {icscf_uri: "sip:127.0.0.1:$I"}
-http: {port: $MS}
-YAML
-cat > icscf.yaml <<YAML
-log_level: info
-realm: $REALM
-sip:
-  listen:
-    - {addr: 127.0.0.1, port: $I, proto: both}
-  workers: 2
-diameter: {hss_addr: 127.0.0.1, hss_port: $DIA}
-scscf_pool:
-  - {name: "sip:$SHOST:$S", uri: "sip:$SHOST:$S", capabilities: []}
-http: {port: $MI}
-YAML
-cat > pcscf.yaml <<YAML
-log_level: info
-realm: $REALM
-sip:
-  listen:
-    - {addr: 127.0.0.1, port: $P, proto: both}
-  workers: 2
-icscf: ["sip:127.0.0.1:$I"]
-http: {port: $MP}
-YAML
-
-start() { # name binary config metrics-port
-  "$BIN/$2" -c "$3" >"$1.log" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
-  eval "${1}_PID=$pid"
-  wait_http "http://127.0.0.1:$4/healthz" "$pid" 30 || { fail "$2 not ready"; tail -20 "$1.log"; exit 1; }
-}
-start hss ims-hss hss.yaml "$REST"
-# SIPp 3.6.1 takes aka_K, aka_OP and aka_AMF as raw text, not hex: it uses
-# the first 16 (K, OP) and 2 (AMF) characters of what the scenario says.
-# The subscribers get exactly those bytes, so the scenario can keep the
-# SPEC keys as written.
-SIPP_K=$(printf '%s' 465b5ce8b199b49f | od -An -tx1 | tr -d ' \n')
-SIPP_OP=$(printf '%s' cdc202d5123e20f6 | od -An -tx1 | tr -d ' \n')
-SIPP_AMF=$(printf '%s' 80 | od -An -tx1 | tr -d ' \n')
-for imsi in $A $B $C; do
-  n=${imsi: -1}
-  cat > sub.json <<JSON
-{"impi": "$imsi@$REALM", "impus": ["sip:$imsi@$REALM", "tel:+1555000000$n"],
- "auth": {"k": "$SIPP_K", "op": "$SIPP_OP", "amf": "$SIPP_AMF", "sqn": "000000000000"}}
-JSON
-  code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
-         --data-binary @sub.json "http://127.0.0.1:$REST/api/v1/subscribers")
-  [ "$code" = 201 ] || fail "provision $imsi: $code"
-done
-start scscf ims-scscf scscf.yaml "$MS"
-start icscf ims-icscf icscf.yaml "$MI"
-start pcscf ims-pcscf pcscf.yaml "$MP"
-ok "four daemons ready"
+. "$(dirname "$0")/lib/chain.sh"
+chain_start
+for imsi in $A $B $C; do chain_provision_aka $imsi "tel:+1555000000${imsi: -1}"; done
 
 register() { # imsi port: AKA registration through the P-CSCF, retried (SIPp cuts a RES at a 0x00 byte)
   for try in 1 2 3 4; do
@@ -211,17 +108,6 @@ for _ in $(seq 1 50); do grep -q "regevent.terminated aor=sip:$B@.* flows_remove
 grep -q "regevent.terminated aor=sip:$B@.* flows_removed=1" pcscf.log \
   && ok "P-CSCF dropped B after the reg-event NOTIFY" || fail "P-CSCF kept B after network de-registration"
 
-for d in pcscf icscf scscf; do
-  pid_var=${d}_PID
-  kill -TERM "${!pid_var}" 2>/dev/null
-  waitpid_t "${!pid_var}" 15 || fail "$d did not stop on SIGTERM"
-done
-if grep -q "Sanitizer\|runtime error" pcscf.log icscf.log scscf.log; then
-  fail "sanitizer report"; grep -A20 "Sanitizer\|runtime error" pcscf.log icscf.log scscf.log | head -60
-fi
-
-if [ "$FAILS" -ne 0 ]; then
-  for d in pcscf icscf scscf; do echo "--- $d.log (tail)"; tail -25 $d.log; done
-  echo "$FAILS failure(s)"; exit 1
-fi
-echo "all passed"
+chain_stop_cscfs
+chain_sanitizer_check
+chain_exit

@@ -11,112 +11,18 @@
 # formed); then every daemon still answers, no daemon died, the HSS still
 # has the UE REGISTERED and a fresh REGISTER of the UE still gets 200.
 # Cases: tests/integration/robustness/sip-bad.py; expectations: below.
-set -u
-: "${BIN:?}" "${SRC:?}" "${WORK:?}"
-REALM=ims.mnc001.mcc001.3gppnetwork.org
 P=20060 I=20061 S=20062 UA=20070 BAD_UDP=20080
 REST=20100 DIA=20110 MP=20120 MI=20121 MS=20122
 A=001010000000001
-SC_DIR=$SRC/tests/integration/sipp
 TOOLS=$SRC/tests/integration/robustness
-export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$SRC/tests/lsan.supp:print_suppressions=0}
-rm -rf "$WORK" && mkdir -p "$WORK"
-cd "$WORK" || exit 1
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  sleep 0.5
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-}
-trap cleanup EXIT
-FAILS=0
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-ok() { echo "ok: $*"; }
-wait_http() { # url pid seconds
-  for _ in $(seq 1 $(($3 * 10))); do
-    [ "$(curl -s -m 1 -o /dev/null -w '%{http_code}' "$1")" = 200 ] && return 0
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-for b in ims-hss ims-scscf ims-icscf ims-pcscf; do
-  [ -x "$BIN/$b" ] || { echo "FAIL: $BIN/$b not built"; exit 1; }
-done
+. "$(dirname "$0")/lib/chain.sh"
 for port in $P $I $S $REST $DIA $MP $MI $MS; do
   if ss -ltnu 2>/dev/null | grep -q "[:.]$port "; then
     echo "FAIL: port $port is already in use (another run of this test?)"; exit 1
   fi
 done
-
-cat > hss.yaml <<YAML
-log_level: info
-realm: $REALM
-db: $WORK/hss.db
-rest: {addr: 127.0.0.1, port: $REST}
-diameter:
-  listen: {addr: 127.0.0.1, port: $DIA}
-YAML
-cat > scscf.yaml <<YAML
-log_level: info
-realm: $REALM
-own_uri: "sip:127.0.0.1:$S"
-sip:
-  listen:
-    - {addr: 127.0.0.1, port: $S, proto: both}
-  workers: 2
-diameter: {hss_addr: 127.0.0.1, hss_port: $DIA}
-db: {path: "$WORK/scscf.db"}
-session: {icscf_uri: "sip:127.0.0.1:$I"}
-http: {port: $MS}
-YAML
-cat > icscf.yaml <<YAML
-log_level: info
-realm: $REALM
-sip:
-  listen:
-    - {addr: 127.0.0.1, port: $I, proto: both}
-  workers: 2
-diameter: {hss_addr: 127.0.0.1, hss_port: $DIA}
-scscf_pool:
-  - {name: "sip:127.0.0.1:$S", uri: "sip:127.0.0.1:$S", capabilities: []}
-http: {port: $MI}
-YAML
-cat > pcscf.yaml <<YAML
-log_level: info
-realm: $REALM
-sip:
-  listen:
-    - {addr: 127.0.0.1, port: $P, proto: both}
-  workers: 2
-icscf: ["sip:127.0.0.1:$I"]
-http: {port: $MP}
-YAML
-
-start() { # name binary config metrics-port
-  "$BIN/$2" -c "$3" >"$1.log" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
-  eval "${1}_PID=$pid"
-  wait_http "http://127.0.0.1:$4/healthz" "$pid" 30 || { fail "$2 not ready"; tail -20 "$1.log"; exit 1; }
-}
-start hss ims-hss hss.yaml "$REST"
-# SIPp 3.6.1 takes aka_K/aka_OP/aka_AMF as raw text: the subscriber gets
-# the hex of those characters (as in chain_register_call.sh).
-SIPP_K=$(printf '%s' 465b5ce8b199b49f | od -An -tx1 | tr -d ' \n')
-SIPP_OP=$(printf '%s' cdc202d5123e20f6 | od -An -tx1 | tr -d ' \n')
-SIPP_AMF=$(printf '%s' 80 | od -An -tx1 | tr -d ' \n')
-cat > sub.json <<JSON
-{"impi": "$A@$REALM", "impus": ["sip:$A@$REALM", "tel:+15550000001"],
- "auth": {"k": "$SIPP_K", "op": "$SIPP_OP", "amf": "$SIPP_AMF", "sqn": "000000000000"}}
-JSON
-code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
-       --data-binary @sub.json "http://127.0.0.1:$REST/api/v1/subscribers")
-[ "$code" = 201 ] || fail "provision $A: $code"
-start scscf ims-scscf scscf.yaml "$MS"
-start icscf ims-icscf icscf.yaml "$MI"
-start pcscf ims-pcscf pcscf.yaml "$MP"
-ok "four daemons ready"
+chain_start
+chain_provision_aka $A "tel:+15550000001"
 
 register() { # AKA registration of A through the P-CSCF, retried (SIPp cuts a RES at a 0x00 byte)
   for try in 1 2 3 4; do
@@ -180,11 +86,7 @@ done
 [ "$(reg_state)" = REGISTERED ] && ok "HSS still has $A REGISTERED" || fail "HSS state after: $(reg_state)"
 register again && ok "a fresh REGISTER of $A through the chain still gets 200" \
   || fail "re-registration after the malformed messages"
-if grep -q "ERROR: AddressSanitizer\|runtime error:" ./*.log; then
-  fail "sanitizer report in a daemon log"; grep -h -A5 "AddressSanitizer\|runtime error:" ./*.log | head -20
-else
-  ok "no sanitizer report in the daemon logs"
-fi
+chain_sanitizer_check
 
 [ "$FAILS" = 0 ] && echo "robustness_sip: all passed" || echo "robustness_sip: $FAILS failure(s)"
 [ "$FAILS" = 0 ]

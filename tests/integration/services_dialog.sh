@@ -60,6 +60,7 @@ dev() { # name port expect actions...
   local pid=$!
   PIDS+=("$pid")
   eval "${name}_SIPP=$pid"
+  wait_udp_bound "$port"   # a loaded machine starts python slowly
 }
 # Redirect from B's device to C (home): followed.
 dev rb $UA_B 2 "INVITE=302:sip:$C@$REALM"          # INVITE, ACK

@@ -34,6 +34,7 @@ dev() { # name port expect actions...
   local pid=$!
   PIDS+=("$pid")
   eval "${name}_SIPP=$pid"
+  wait_udp_bound "$port"   # a loaded machine starts python slowly
 }
 
 # 1. 603 from one device: the other is cancelled, the caller gets 603.

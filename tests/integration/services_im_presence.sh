@@ -53,6 +53,7 @@ role() { # name port expect expect-responses args...
   local pid=$!
   PIDS+=("$pid")
   eval "${name}_SIPP=$pid"
+  wait_udp_bound "$port"
 }
 ue_send() { # name port expect-requests from-imsi method to want args...: a UE request, foreground
   local name=$1 port=$2 n=$3 from=$4 meth=$5 to=$6 want=$7

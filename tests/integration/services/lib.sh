@@ -1,115 +1,25 @@
 # Shared harness of the services_*.sh integration tests (issue 9): the whole
-# chain on loopback (ims-hss, ims-scscf, ims-icscf, ims-pcscf) and helpers
-# to provision subscribers, register SIPp devices with SIP Digest MD5 and
-# run SIPp roles. Sourced, not run: the caller sets SVC_INDEX (0..2) first,
-# which picks its own block of ports so the scripts can run side by side:
+# chain on loopback (../lib/chain.sh) and helpers to provision subscribers,
+# register SIPp devices with SIP Digest MD5 and run SIPp roles. Sourced, not
+# run: the caller sets SVC_INDEX (0..2) first, which picks its own block of
+# ports so the scripts can run side by side:
 #   SIP 22060 + 40*index ..., HSS REST 22200+index, Diameter 22210+index,
 #   metrics 22220 + 3*index ...
 set -u
-: "${BIN:?}" "${SRC:?}" "${WORK:?}" "${SVC_INDEX:?}"
-REALM=ims.mnc001.mcc001.3gppnetwork.org
+: "${SVC_INDEX:?}"
 SIPBASE=$((22060 + 40 * SVC_INDEX))
 P=$SIPBASE I=$((SIPBASE + 1)) S=$((SIPBASE + 2))
 REST=$((22200 + SVC_INDEX)) DIA=$((22210 + SVC_INDEX))
 MP=$((22220 + 3 * SVC_INDEX)) MI=$((22221 + 3 * SVC_INDEX)) MS=$((22222 + 3 * SVC_INDEX))
-SC_DIR=$SRC/tests/integration/sipp
-export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$SRC/tests/lsan.supp:print_suppressions=0}
 # The ports are fixed: another run of the same script (another build
 # directory, another CI run on this host) waits for this one to end
 # instead of fighting over the sockets.
 LOCK=${TMPDIR:-/tmp}/ims-services-$SVC_INDEX.lock
 exec 9>>"$LOCK"
 if ! flock -w 300 9; then echo "FAIL: $LOCK still held after 300 s"; exit 1; fi
-rm -rf "$WORK" && mkdir -p "$WORK"
-cd "$WORK" || exit 1
-PIDS=()
-cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  sleep 0.5
-  for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-}
-trap cleanup EXIT
-FAILS=0
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-ok() { echo "ok: $*"; }
-wait_http() { # url pid seconds
-  for _ in $(seq 1 $(($3 * 10))); do
-    [ "$(curl -s -m 1 -o /dev/null -w '%{http_code}' "$1")" = 200 ] && return 0
-    kill -0 "$2" 2>/dev/null || return 1
-    sleep 0.1
-  done
-  return 1
-}
-waitpid_t() { # pid seconds: the pid's exit status, 124 on timeout
-  for _ in $(seq 1 $(($2 * 10))); do kill -0 "$1" 2>/dev/null || { wait "$1"; return $?; }; sleep 0.1; done
-  return 124
-}
-for b in ims-hss ims-scscf ims-icscf ims-pcscf; do
-  [ -x "$BIN/$b" ] || { echo "FAIL: $BIN/$b not built"; exit 1; }
-done
-
 # SCSCF_EXTRA: more YAML lines for the S-CSCF's `session:` block.
-SCSCF_EXTRA=${SCSCF_EXTRA:-}
-svc_start() {
-  cat > hss.yaml <<YAML
-log_level: info
-realm: $REALM
-db: $WORK/hss.db
-rest: {addr: 127.0.0.1, port: $REST}
-diameter:
-  listen: {port: $DIA}
-YAML
-  cat > scscf.yaml <<YAML
-log_level: info
-realm: $REALM
-own_uri: "sip:127.0.0.1:$S"
-sip:
-  listen:
-    - {addr: 127.0.0.1, port: $S, proto: both}
-  workers: 2
-diameter: {hss_addr: 127.0.0.1, hss_port: $DIA}
-db: {path: "$WORK/scscf.db"}
-session:
-  icscf_uri: "sip:127.0.0.1:$I"
-$SCSCF_EXTRA
-http: {port: $MS}
-YAML
-  cat > icscf.yaml <<YAML
-log_level: info
-realm: $REALM
-sip:
-  listen:
-    - {addr: 127.0.0.1, port: $I, proto: both}
-  workers: 2
-diameter: {hss_addr: 127.0.0.1, hss_port: $DIA}
-scscf_pool:
-  - {name: "sip:127.0.0.1:$S", uri: "sip:127.0.0.1:$S", capabilities: []}
-http: {port: $MI}
-YAML
-  cat > pcscf.yaml <<YAML
-log_level: info
-realm: $REALM
-sip:
-  listen:
-    - {addr: 127.0.0.1, port: $P, proto: both}
-  workers: 2
-icscf: ["sip:127.0.0.1:$I"]
-http: {port: $MP}
-YAML
-  svc_daemon hss ims-hss hss.yaml "$REST"
-  svc_daemon scscf ims-scscf scscf.yaml "$MS"
-  svc_daemon icscf ims-icscf icscf.yaml "$MI"
-  svc_daemon pcscf ims-pcscf pcscf.yaml "$MP"
-  ok "four daemons ready (SIP P=$P I=$I S=$S)"
-}
-
-svc_daemon() { # name binary config health-port
-  "$BIN/$2" -c "$3" >"$1.log" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
-  eval "${1}_PID=$pid"
-  wait_http "http://127.0.0.1:$4/healthz" "$pid" 30 || { fail "$2 not ready"; tail -20 "$1.log"; exit 1; }
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/chain.sh"
+svc_start() { chain_start; }
 
 # svc_provision IMSI [hunting] [ifcs JSON array]: a subscriber with the
 # SPEC demo identities and the Digest password "secret".
@@ -153,6 +63,7 @@ svc_bg() {
   local pid=$!
   PIDS+=("$pid")
   eval "${name}_SIPP=$pid"
+  wait_udp_bound "$port"
 }
 
 # svc_uac NAME PORT SCENARIO [sipp args...]: a SIPp UE sending through the
@@ -172,18 +83,7 @@ svc_role_ok() {
 }
 
 svc_finish() {
-  for d in pcscf icscf scscf; do
-    local pid_var=${d}_PID
-    kill -TERM "${!pid_var}" 2>/dev/null
-    waitpid_t "${!pid_var}" 15 || fail "$d did not stop on SIGTERM"
-  done
-  if grep -q "Sanitizer\|runtime error" pcscf.log icscf.log scscf.log; then
-    fail "sanitizer report"; grep -A20 "Sanitizer\|runtime error" pcscf.log icscf.log scscf.log | head -60
-  fi
-  if [ "$FAILS" -ne 0 ]; then
-    for d in pcscf icscf scscf; do echo "--- $d.log (tail)"; tail -30 $d.log; done
-    echo "$FAILS failure(s)"; exit 1
-  fi
-  echo "all passed"
-  exit 0
+  chain_stop_cscfs
+  chain_sanitizer_check
+  chain_exit
 }
