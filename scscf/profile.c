@@ -414,7 +414,11 @@ int scscf_profile_parse(const char *xml, size_t len, scscf_profile_t **out,
 	c.p = calloc(1, sizeof(*c.p));
 	if (!c.p)
 		return fail(&c, IMS_ENOMEM, "out of memory");
-	c.p->arena = ims_arena_create(4096);
+	/* One arena per registered profile, so its size is memory per contact:
+	 * the parsed form takes 60-90 % of the XML's length (a 360-byte
+	 * profile without iFCs needs 320 bytes), a 4 KiB arena wasted ~3.7 KiB
+	 * on most; a larger profile grows it by doubling. */
+	c.p->arena = ims_arena_create(len < 4096 ? len : 4096);
 	if (!c.p->arena) {
 		rc = fail(&c, IMS_ENOMEM, "out of memory");
 		goto out;
