@@ -72,6 +72,8 @@ typedef struct hss_spt {
 	const char *value;
 	const char *content;
 	hss_session_case_t session_case;
+	unsigned reg_types; /* method REGISTER: bit 1 << RegistrationType (TS 29.228
+			     * Annex B: 0 INITIAL, 1 RE-, 2 DE-REGISTRATION); 0 = any */
 } hss_spt_t;
 
 /* One Initial Filter Criteria. has_trigger = 0 means no TriggerPoint: the

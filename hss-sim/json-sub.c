@@ -346,8 +346,39 @@ static char *adup(ims_arena_t *a, const char *s)
 /* ---- SPT / iFC ---------------------------------------------------------- */
 
 static const char *const spt_keys[] = {
-	"group", "negated", "method", "request_uri", "header", "session_case", "sdp_line", NULL
+	"group", "negated", "method", "request_uri", "header", "session_case", "sdp_line",
+	"registration_type", NULL
 };
+/* TS 29.228 Annex B tRegistrationType, by value */
+static const char *const reg_type_names[] = { "INITIAL_REGISTRATION", "RE-REGISTRATION",
+					      "DE-REGISTRATION" };
+
+/* "registration_type": ["INITIAL_REGISTRATION", ...] on a REGISTER method SPT. */
+static int parse_reg_types(json_t *v, const char *p, hss_spt_t *spt, char *err, size_t cap)
+{
+	json_t *r = json_object_get(v, "registration_type");
+	char kp[PATH_CAP];
+	size_t i;
+	json_t *e;
+	if (r == NULL)
+		return 0;
+	join(kp, p, "registration_type");
+	if (spt->kind != HSS_SPT_METHOD || strcmp(spt->value, "REGISTER") != 0)
+		return fail(err, cap, kp, "only with \"method\": \"REGISTER\"");
+	if (!json_is_array(r) || json_array_size(r) == 0 || json_array_size(r) > 3)
+		return fail(err, cap, kp, "must be an array of 1 to 3 names");
+	json_array_foreach(r, i, e) {
+		const char *n = json_string_value(e);
+		unsigned k = 0;
+		while (k < 3 && (n == NULL || strcmp(n, reg_type_names[k]) != 0))
+			k++;
+		if (k == 3)
+			return fail(err, cap, kp, "unknown value (INITIAL_REGISTRATION, RE-REGISTRATION, "
+				    "DE-REGISTRATION)");
+		spt->reg_types |= 1u << k;
+	}
+	return 0;
+}
 static const char *const pair_keys_header[] = { "name", "content", NULL };
 static const char *const pair_keys_sdp[] = { "line", "content", NULL };
 
@@ -406,6 +437,8 @@ static int parse_spt(json_t *v, const char *p, ims_arena_t *a, hss_spt_t *spt, c
 	if (found < 0)
 		return fail(err, cap, p, "needs one of method, request_uri, header, session_case, sdp_line");
 	spt->kind = (hss_spt_kind_t)found;
+	if (found != HSS_SPT_METHOD && json_object_get(v, "registration_type") != NULL)
+		return parse_reg_types(v, p, spt, err, cap); /* refused: not a REGISTER method */
 	json_t *c = json_object_get(v, kinds[found]);
 	join(kp, p, kinds[found]);
 	switch (spt->kind) {
@@ -417,7 +450,7 @@ static int parse_spt(json_t *v, const char *p, ims_arena_t *a, hss_spt_t *spt, c
 			return fail(err, cap, kp, "must be a SIP method (RFC 3261 token)");
 		if ((spt->value = adup(a, m)) == NULL)
 			return IMS_ENOMEM;
-		return 0;
+		return parse_reg_types(v, p, spt, err, cap);
 	}
 	case HSS_SPT_REQUEST_URI: {
 		const char *r;
@@ -902,6 +935,14 @@ static json_t *spt_dump(const hss_spt_t *s)
 	switch (s->kind) {
 	case HSS_SPT_METHOD:
 		put(o, "method", json_string(s->value), &bad);
+		if (s->reg_types) {
+			json_t *r = json_array();
+			for (unsigned k = 0; r && k < 3; k++)
+				if ((s->reg_types & (1u << k)) &&
+				    json_array_append_new(r, json_string(reg_type_names[k])) != 0)
+					bad = 1;
+			put(o, "registration_type", r, &bad);
+		}
 		break;
 	case HSS_SPT_REQUEST_URI:
 		put(o, "request_uri", json_string(s->value), &bad);

@@ -38,6 +38,16 @@ static int add_spt(xmlNodePtr tp, const hss_spt_t *s)
 		break;
 	case HSS_SPT_METHOD:
 		n = child(spt, "Method", s->value);
+		/* TS 29.228 Annex B tSePoTriExtension: RegistrationType narrows
+		 * a REGISTER trigger */
+		if (n && s->reg_types) {
+			xmlNodePtr ext = child(spt, "Extension", NULL);
+			for (int k = 0; ext && k < 3; k++)
+				if ((s->reg_types & (1u << k)) && !child_int(ext, "RegistrationType", k))
+					return IMS_ENOMEM;
+			if (!ext)
+				return IMS_ENOMEM;
+		}
 		break;
 	case HSS_SPT_SESSION_CASE:
 		/* 0..3 in Rel-7; 4 (ORIGINATING_CDIV) was added to

@@ -139,6 +139,8 @@ static const bad_case_t bad_cases[] = {
 	{ "ifcs/1/trigger/spt/5", "{\"group\": 1}", "ifcs[1].trigger.spt[5]: needs one of" },
 	{ "ifcs/1/trigger/spt/5", "[]", "ifcs[1].trigger.spt[5]: must be an object" },
 	{ "ifcs/1/trigger/when", "1", "ifcs[1].trigger.when: unknown field" },
+	{ "ifcs/1/trigger/spt/0/registration_type", "[\"INITIAL_REGISTRATION\"]", "ifcs[1].trigger.spt[0].registration_type: only with \"method\": \"REGISTER\"" },
+	{ "ifcs/1/trigger/spt/1/registration_type", "[\"DE-REGISTRATION\"]", "ifcs[1].trigger.spt[1].registration_type: only with" },
 };
 
 static void test_json_bad_field_is_named(void **state)

@@ -247,6 +247,49 @@ static void test_userdata_cdiv_session_case_is_4(void **state)
 	hss_sub_free(sub);
 }
 
+/* TS 29.228 Annex B: RegistrationType in the SPT's Extension; the JSON
+ * form survives a dump and a parse again. */
+static void test_userdata_registration_type(void **state)
+{
+	(void)state;
+	char *xml = NULL, *again = NULL;
+	static const char *const bad[] = { "[]", "[\"SOMETIMES\"]", "\"DE-REGISTRATION\"", "[1]" };
+	char text[640];
+	for (size_t i = 0; i <= sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "{\"impi\":\"u@" REALM "\",\"impus\":[\"sip:u@" REALM "\"],"
+			 "\"auth\":{\"k\":\"465b5ce8b199b49faa5f0a2ee238a6bc\",\"opc\":\"cd63cb71954a9f4e48a5994e37a02baf\"},"
+			 "\"ifcs\":[{\"priority\":1,\"trigger\":{\"spt\":[{\"method\":\"REGISTER\","
+			 "\"registration_type\":%s}]},\"application_server\":{\"server_name\":\"sip:as@x\"}}]}",
+			 i < sizeof(bad) / sizeof(bad[0]) ? bad[i] : "[\"INITIAL_REGISTRATION\",\"DE-REGISTRATION\"]");
+		if (i < sizeof(bad) / sizeof(bad[0])) {
+			char err[256] = "";
+			hss_sub_t *s = NULL;
+			assert_int_equal(hss_json_sub_parse(text, strlen(text), &s, err, sizeof(err)),
+					 IMS_EINVAL);
+			assert_non_null(strstr(err, "registration_type"));
+			continue;
+		}
+	}
+	hss_sub_t *sub = parse_text(text);
+	assert_int_equal(hss_userdata_build(sub, NULL, &xml), 0);
+	assert_non_null(strstr(xml, "<Method>REGISTER</Method><Extension><RegistrationType>0</RegistrationType>"
+				    "<RegistrationType>2</RegistrationType></Extension>"));
+	json_t *dumped = hss_json_sub_dump(sub, 1);
+	char *json = json_dumps(dumped, 0);
+	json_decref(dumped);
+	assert_non_null(json);
+	assert_non_null(strstr(json, "\"registration_type\": [\"INITIAL_REGISTRATION\", \"DE-REGISTRATION\"]"));
+	hss_sub_t *sub2 = parse_text(json);
+	assert_int_equal(hss_userdata_build(sub2, NULL, &again), 0);
+	assert_string_equal(xml, again);
+	free(json);
+	free(xml);
+	free(again);
+	hss_sub_free(sub);
+	hss_sub_free(sub2);
+}
+
 static void test_userdata_unknown_impu_and_bad_args(void **state)
 {
 	(void)state;
@@ -266,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_userdata_no_ifc_and_empty_trigger),
 		cmocka_unit_test(test_userdata_escapes_text),
 		cmocka_unit_test(test_userdata_cdiv_session_case_is_4),
+		cmocka_unit_test(test_userdata_registration_type),
 		cmocka_unit_test(test_userdata_unknown_impu_and_bad_args),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
