@@ -76,7 +76,9 @@ while True:
     s.recv(65535)
 ' >silent.log 2>&1 &
 PIDS+=("$!")
-sleep 0.3
+# python can take over a second to start on a loaded machine: an INVITE
+# sent before it binds gets ICMP port unreachable (503 -> 500, not 408)
+for _ in $(seq 100); do ss -Huln 'sport = :15099' | grep -q . && break; sleep 0.1; done
 timeout 60 sipp -sf "$SC/proxy_uac_408.xml" 127.0.0.1:15060 -key uas_port 15099 -s nobody \
 	-i 127.0.0.1 -p 15084 -t u1 -m 5 -r 5 -nostdin -timeout 40s -timeout_error \
 	-trace_err -error_file uac_408.err -trace_stat -stf uac_408.csv >uac_408.log 2>&1

@@ -342,12 +342,40 @@ static void tp_recv(void *ud, sip_tp_rx_t *rx)
 	sip_proxy__rearm(w);
 }
 
+typedef struct px_tperr {
+	px_worker_t *w;
+	sip_tp_peer_t peer;
+	int err;
+} px_tperr_t;
+
+static void tperr_run(void *arg)
+{
+	px_tperr_t *h = arg;
+	sip_tsx_layer_tp_error(h->w->tsx, &h->peer, h->err);
+	sip_proxy__rearm(h->w);
+	free(h);
+}
+
+/* A transport error reaches the worker whose socket got it: for UDP the
+ * kernel picks the SO_REUSEPORT socket by hashing the ICMP's 4-tuple, not
+ * the one that sent. Transactions are spread by branch, so every worker
+ * is told (errors are rare; one small post each). */
 static void tp_error(void *ud, int worker, const sip_tp_peer_t *peer, int err)
 {
 	sip_proxy_t *p = ud;
 	px_worker_t *w = &p->w[worker];
 	sip_tsx_layer_tp_error(w->tsx, peer, err);
 	sip_proxy__rearm(w);
+	for (int i = 0; i < p->nworkers; i++) {
+		if (i == worker)
+			continue;
+		px_tperr_t *h = malloc(sizeof(*h));
+		if (!h)
+			continue;
+		*h = (px_tperr_t){ &p->w[i], *peer, err };
+		if (sip_tp_post(p->tp, i, tperr_run, h) != 0)
+			free(h);
+	}
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
