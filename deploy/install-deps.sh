@@ -5,7 +5,7 @@
 #   deploy/install-deps.sh          build, tests, lab
 #   deploy/install-deps.sh --bench  also what tests/bench/ compares against and
 #                                   profiles with: Kamailio and its IMS modules
-#                                   (side-by-side runs), linux-perf
+#                                   (side-by-side runs), linux-perf, gdb
 set -euo pipefail
 
 PKGS=(
@@ -24,8 +24,8 @@ if [ "${1:-}" = "--bench" ]; then
     # the reference Kamailio proxy and IMS chain (../shared/reference/)
     kamailio kamailio-ims-modules kamailio-sqlite-modules kamailio-presence-modules
     kamailio-extra-modules kamailio-utils-modules sipsak sysstat
-    # profiles in docs/PERFORMANCE.md
-    linux-perf
+    # profiles in docs/PERFORMANCE.md; gdb: heap figures of scscf_register.sh mem
+    linux-perf gdb
   )
 fi
 

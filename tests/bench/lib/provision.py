@@ -6,14 +6,26 @@ keep-alive connection, and write the SIPp injection file.
 
 Subscriber i (0 <= i < COUNT) has IMSI FIRST_IMSI+i (15 digits), private
 identity <IMSI>@REALM, public identities sip:<IMSI>@REALM and tel:+<IMSI>,
-SIP Digest password PASSWORD and the TS 35.208 set-1 AKA keys. An existing
-subscriber (409) is kept. CSV lines: <IMSI>;<REALM>;<PASSWORD>.
+SIP Digest password PASSWORD and AKA keys of its own. SIPp 3.6.1 takes
+aka_K / aka_OP / aka_AMF as raw text bytes (16 / 16 / 2 characters), not
+hex, so the keys are texts and the HSS gets their hex: K = "k<IMSI>" (distinct
+per subscriber), OP = "imscore-bench-op", AMF = "80" (hex 3830). An existing
+subscriber (409) is kept as it is. CSV lines:
+<IMSI>;<REALM>;<PASSWORD>;<K text>;<OP text>  (fields 0-4 in SIPp).
 Exit status 1 on any other answer than 201 or 409.
 """
 import http.client
 import json
 import sys
 import time
+
+OP_TEXT = "imscore-bench-op"
+AMF_TEXT = "80"
+
+
+def text_hex(t):
+    """The hex of a key's text bytes, as SIPp 3.6.1 uses them."""
+    return t.encode("ascii").hex()
 
 
 def main():
@@ -29,12 +41,13 @@ def main():
         csv.write("SEQUENTIAL\n")
         for i in range(count):
             imsi = "%015d" % (first + i)
+            k_text = "k" + imsi
             body = json.dumps({
                 "impi": "%s@%s" % (imsi, realm),
                 "impus": ["sip:%s@%s" % (imsi, realm), "tel:+%s" % imsi],
-                "auth": {"k": "465b5ce8b199b49faa5f0a2ee238a6bc",
-                         "op": "cdc202d5123e20f62b6d676ac72cb318",
-                         "amf": "8000", "sqn": "000000000000", "password": password}})
+                "auth": {"k": text_hex(k_text), "op": text_hex(OP_TEXT),
+                         "amf": text_hex(AMF_TEXT), "sqn": "000000000000",
+                         "password": password}})
             conn.request("POST", "/api/v1/subscribers", body, {"Content-Type": "application/json"})
             resp = conn.getresponse()
             resp.read()
@@ -44,7 +57,7 @@ def main():
                 existed += 1
             else:
                 sys.exit("provision.py: POST %s: HTTP %d" % (imsi, resp.status))
-            csv.write("%s;%s;%s\n" % (imsi, realm, password))
+            csv.write("%s;%s;%s;%s;%s\n" % (imsi, realm, password, k_text, OP_TEXT))
     print("provisioned %d subscribers (%d new, %d existed) in %.1f s"
           % (count, created, existed, time.time() - t0))
 
