@@ -12,7 +12,13 @@
 #  - a MESSAGE whose AS cannot be reached with SESSION_TERMINATED gets 500;
 #  - a MESSAGE whose AS never answers (SESSION_CONTINUED) goes on after
 #    session.as_timeout_ms (4 s) and is answered 200 by the I-CSCF side;
+#  - RegistrationType (TS 29.228 Annex B): an AS whose REGISTER iFC names
+#    INITIAL_REGISTRATION hears only the first registration, one naming
+#    RE-REGISTRATION only the refresh, one naming DE-REGISTRATION only the
+#    de-registrations;
 #  - de-registration: a third-party REGISTER with Expires: 0;
+#  - network-initiated de-registration: deleting A at the HSS sends RTR and
+#    the REGISTER-triggered ASs get a third-party REGISTER with Expires: 0;
 #  - terminating side: a call to registered UE B passes B's terminating iFC
 #    (as1) and reaches B's contact with P-Called-Party-ID; a call that B's
 #    diversion AS retargets to a foreign URI runs B's ORIGINATING_CDIV iFC
@@ -29,6 +35,7 @@ ICSCF=17080  # SIPp UAS standing in for the I-CSCF
 UB=17062     # SIPp UE B (registered callee)
 VM=17081     # SIPp UAS: the diversion target
 AS1=17091; ASREG=17092; ASDEAD=17093; AS3=17094; ASDEAD2=17095; ASDIV=17096; ASSILENT=17097
+ASINI=17098; ASRE=17099; ASDE=17102  # RegistrationType INITIAL / RE / DE
 DIA=17100; REST=17101; MS=17140
 A=001010000000001
 B=001010000000002
@@ -94,6 +101,15 @@ cat > subA.json <<JSON
    "trigger": {"cnf": false, "spt": [{"group": 0, "method": "REGISTER"}]},
    "application_server": {"server_name": "sip:127.0.0.1:$ASREG", "default_handling": "SESSION_CONTINUED",
                           "include_register_request": true}},
+  {"priority": 6,
+   "trigger": {"cnf": false, "spt": [{"group": 0, "method": "REGISTER", "registration_type": ["INITIAL_REGISTRATION"]}]},
+   "application_server": {"server_name": "sip:127.0.0.1:$ASINI"}},
+  {"priority": 7,
+   "trigger": {"cnf": false, "spt": [{"group": 0, "method": "REGISTER", "registration_type": ["RE-REGISTRATION"]}]},
+   "application_server": {"server_name": "sip:127.0.0.1:$ASRE"}},
+  {"priority": 8,
+   "trigger": {"cnf": false, "spt": [{"group": 0, "method": "REGISTER", "registration_type": ["DE-REGISTRATION"]}]},
+   "application_server": {"server_name": "sip:127.0.0.1:$ASDE"}},
   {"priority": 40,
    "trigger": {"cnf": false, "spt": [{"group": 0, "method": "INVITE"}, {"group": 0, "session_case": "TERMINATING_REGISTERED"}]},
    "application_server": {"server_name": "sip:127.0.0.1:$AS1", "default_handling": "SESSION_CONTINUED"}}
@@ -101,7 +117,7 @@ cat > subA.json <<JSON
 JSON
 code=$(curl -s -m 5 -o post.out -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
   --data-binary @subA.json "http://127.0.0.1:$REST/api/v1/subscribers")
-[ "$code" = 201 ] && ok "subscriber A provisioned with 7 iFCs" || { fail "POST A: $code $(cat post.out)"; exit 1; }
+[ "$code" = 201 ] && ok "subscriber A provisioned with 10 iFCs" || { fail "POST A: $code $(cat post.out)"; exit 1; }
 
 cat > subB.json <<JSON
 {"impi": "$B@$REALM", "impus": ["sip:$B@$REALM", "tel:+15550000002"],
@@ -149,10 +165,24 @@ python3 "$DEMO_AS" --port $AS3 --name as3 --log as3.log 2>as3.err &
 PIDS+=($!)
 python3 "$DEMO_AS" --port $ASREG --name asreg --log asreg.log --answer-register 2>asreg.err &
 PIDS+=($!)
+for a in "asini $ASINI" "asre $ASRE" "asde $ASDE"; do
+  set -- $a
+  python3 "$DEMO_AS" --port "$2" --name "$1" --log "$1.log" --answer-register 2>"$1.err" &
+  PIDS+=($!)
+done
+nreg() { grep -c "^REQ REGISTER" "$1.log" 2>/dev/null; }
+# wait_reg LOG N: until LOG holds N REGISTERs (5 s at most)
+wait_reg() { for _ in $(seq 1 50); do [ "$(nreg "$1")" -ge "$2" ] && return 0; sleep 0.1; done; return 1; }
+# regtypes: "asini/asre/asde" REGISTER counts
+regtypes() { echo "$(nreg asini)/$(nreg asre)/$(nreg asde)"; }
 python3 "$DEMO_AS" --port $ASDIV --name asdiv --log asdiv.log --retarget "sip:vm@127.0.0.1:$VM;transport=udp" \
   2>asdiv.err &
 PIDS+=($!)
-sleep 0.5
+# udp_ready PORT: until something listens on 127.0.0.1:PORT/udp (10 s at most)
+udp_ready() { for _ in $(seq 1 100); do ss -lun | grep -q "127.0.0.1:$1 " && return 0; sleep 0.1; done; return 1; }
+for port in $AS1 $AS3 $ASREG $ASDIV $ASINI $ASRE $ASDE; do
+  udp_ready "$port" || fail "demo AS on $port did not start"
+done
 
 # 1. registration and the third-party REGISTER
 if timeout 30 sipp "127.0.0.1:$S" -sf "$SC_DIR/scscf_ifc_reg.xml" -i 127.0.0.1 -p $UA -m 1 -nostdin \
@@ -174,6 +204,24 @@ else
   fail "no third-party REGISTER at the AS"; grep isc scscf.log
 fi
 grep -q "isc.register_ok as=sip:127.0.0.1:$ASREG" scscf.log && ok "S-CSCF saw the AS's 200" || fail "no isc.register_ok in the S-CSCF log"
+wait_reg asini 1
+sleep 0.3  # let a wrong REGISTER to asre/asde arrive, if one was sent
+[ "$(regtypes)" = 1/0/0 ] && ok "initial registration: only the INITIAL_REGISTRATION AS (of 3 RegistrationType ASs)" \
+  || fail "initial registration reached INITIAL/RE/DE ASs $(regtypes), want 1/0/0"
+
+# 1b. a refresh (same contact, new Call-ID) is a re-registration
+if timeout 30 sipp "127.0.0.1:$S" -sf "$SC_DIR/scscf_ifc_reg.xml" -i 127.0.0.1 -p $UA -m 1 -nostdin \
+     -trace_err -timeout 15 -timeout_error -key realm "$REALM" -key user "$A" \
+     -au "$A@$REALM" -ap secret >rereg.out 2>&1; then
+  ok "UE A re-registered"
+else
+  fail "re-registration"; tail -20 rereg.out
+fi
+wait_reg asre 1
+sleep 0.3
+[ "$(regtypes)" = 1/1/0 ] && ok "re-registration: only the RE-REGISTRATION AS" \
+  || fail "after the re-registration INITIAL/RE/DE ASs got $(regtypes), want 1/1/0"
+[ "$(nreg asreg)" = 2 ] && ok "the AS without RegistrationType got both" || fail "asreg got $(nreg asreg) REGISTERs, want 2"
 
 # 2. the originating INVITE through as1, the dead AS (skipped) and as3
 timeout 40 sipp -sf "$SC_DIR/scscf_ifc_uas.xml" -i 127.0.0.1 -p $ICSCF -m 1 -nostdin -trace_err \
@@ -236,6 +284,7 @@ s.bind(("127.0.0.1", int(sys.argv[1])))
 while True:
     s.recv(65535)' $ASSILENT &
 PIDS+=($!)
+udp_ready $ASSILENT || fail "the silent AS did not start"
 timeout 60 sipp -sf "$SC_DIR/scscf_ifc_msg_uas.xml" -i 127.0.0.1 -p $ICSCF -m 1 -nostdin -trace_err \
   -timeout 50 -timeout_error >silent_uas.out 2>&1 &
 SUAS=$!
@@ -317,6 +366,33 @@ if [ "$(grep -c '^REQ REGISTER' asreg.log)" -gt "$n_before" ] && tail -n 12 asre
 else
   fail "no third-party de-registration at the AS"; tail -12 asreg.log
 fi
+
+wait_reg asde 1
+sleep 0.3
+[ "$(regtypes)" = 1/1/1 ] && ok "UE de-registration: only the DE-REGISTRATION AS" \
+  || fail "after the de-registration INITIAL/RE/DE ASs got $(regtypes), want 1/1/1"
+
+# 7. network-initiated de-registration (TS 24.229 §5.4.1.5, §5.4.1.7): A
+# registers again (initial), then is deleted at the HSS, which sends RTR
+if timeout 30 sipp "127.0.0.1:$S" -sf "$SC_DIR/scscf_ifc_reg.xml" -i 127.0.0.1 -p $UA -m 1 -nostdin \
+     -trace_err -timeout 15 -timeout_error -key realm "$REALM" -key user "$A" \
+     -au "$A@$REALM" -ap secret >reg2.out 2>&1; then
+  ok "UE A registered again"
+else
+  fail "second registration"; tail -20 reg2.out
+fi
+wait_reg asini 2 && ok "  a registration after a de-registration is initial again" || fail "INITIAL/RE/DE: $(regtypes), want 2/1/1"
+n_before=$(nreg asreg)
+code=$(curl -s -m 5 -o del.out -w '%{http_code}' -X DELETE "http://127.0.0.1:$REST/api/v1/subscribers/$A@$REALM")
+[ "$code" = 204 ] && ok "A deleted at the HSS" || fail "DELETE A: $code $(cat del.out)"
+if wait_reg asde 2 && wait_reg asreg $((n_before + 1)) && tail -n 12 asde.log | grep -q "^HDR Expires: 0" \
+   && tail -n 12 asreg.log | grep -q "^HDR Expires: 0"; then
+  ok "RTR: third-party REGISTER with Expires: 0 to the REGISTER and DE-REGISTRATION ASs"
+else
+  fail "no third-party de-registration after the RTR (INITIAL/RE/DE $(regtypes))"; grep -E "rtr|isc|dereg" scscf.log | tail
+fi
+grep -q "isc.network_dereg impu=sip:$A@$REALM sent=2" scscf.log && ok "  S-CSCF logged isc.network_dereg sent=2" \
+  || fail "no isc.network_dereg in the S-CSCF log"
 
 # /metrics counts the AS legs and the default handling decisions
 curl -s -m 2 "http://127.0.0.1:$MS/metrics" >metrics.txt
