@@ -184,14 +184,19 @@ for port in $AS1 $AS3 $ASREG $ASDIV $ASINI $ASRE $ASDE; do
   udp_ready "$port" || fail "demo AS on $port did not start"
 done
 
+# ue_reg SCENARIO PORT USER OUT WHAT: one MD5 (de-)registration by SIPp
+ue_reg() {
+  if timeout 30 sipp "127.0.0.1:$S" -sf "$SC_DIR/$1" -i 127.0.0.1 -p "$2" -m 1 -nostdin \
+       -trace_err -timeout 15 -timeout_error -key realm "$REALM" -key user "$3" \
+       -au "$3@$REALM" -ap secret >"$4" 2>&1; then
+    ok "$5"
+  else
+    fail "$5: sipp failed"; tail -20 "$4"; tail -20 scscf.log
+  fi
+}
+
 # 1. registration and the third-party REGISTER
-if timeout 30 sipp "127.0.0.1:$S" -sf "$SC_DIR/scscf_ifc_reg.xml" -i 127.0.0.1 -p $UA -m 1 -nostdin \
-     -trace_err -timeout 15 -timeout_error -key realm "$REALM" -key user "$A" \
-     -au "$A@$REALM" -ap secret >reg.out 2>&1; then
-  ok "UE A registered (MD5)"
-else
-  fail "registration"; tail -20 reg.out; tail -20 scscf.log
-fi
+ue_reg scscf_ifc_reg.xml $UA "$A" reg.out "UE A registered (MD5)"
 for _ in $(seq 1 50); do grep -q "^REQ REGISTER" asreg.log 2>/dev/null && break; sleep 0.1; done
 if grep -q "^REQ REGISTER sip:127.0.0.1:$ASREG" asreg.log 2>/dev/null; then
   ok "third-party REGISTER reached the AS"
@@ -210,13 +215,7 @@ sleep 0.3  # let a wrong REGISTER to asre/asde arrive, if one was sent
   || fail "initial registration reached INITIAL/RE/DE ASs $(regtypes), want 1/0/0"
 
 # 1b. a refresh (same contact, new Call-ID) is a re-registration
-if timeout 30 sipp "127.0.0.1:$S" -sf "$SC_DIR/scscf_ifc_reg.xml" -i 127.0.0.1 -p $UA -m 1 -nostdin \
-     -trace_err -timeout 15 -timeout_error -key realm "$REALM" -key user "$A" \
-     -au "$A@$REALM" -ap secret >rereg.out 2>&1; then
-  ok "UE A re-registered"
-else
-  fail "re-registration"; tail -20 rereg.out
-fi
+ue_reg scscf_ifc_reg.xml $UA "$A" rereg.out "UE A re-registered"
 wait_reg asre 1
 sleep 0.3
 [ "$(regtypes)" = 1/1/0 ] && ok "re-registration: only the RE-REGISTRATION AS" \
@@ -302,13 +301,7 @@ grep -q "session.as_failed as=sip:127.0.0.1:$ASSILENT;transport=udp status=408 d
   && ok "silent AS: 408 -> SESSION_CONTINUED" || fail "no 408/SESSION_CONTINUED for the silent AS"
 
 # 4. terminating side: B registers and takes a call through its terminating iFC
-if timeout 30 sipp "127.0.0.1:$S" -sf "$SC_DIR/scscf_ifc_reg.xml" -i 127.0.0.1 -p $UB -m 1 -nostdin \
-     -trace_err -timeout 15 -timeout_error -key realm "$REALM" -key user "$B" \
-     -au "$B@$REALM" -ap secret >regb.out 2>&1; then
-  ok "UE B registered (MD5)"
-else
-  fail "UE B registration"; tail -20 regb.out
-fi
+ue_reg scscf_ifc_reg.xml $UB "$B" regb.out "UE B registered (MD5)"
 timeout 40 sipp -sf "$SC_DIR/scscf_ifc_term_ue.xml" -i 127.0.0.1 -p $UB -m 1 -nostdin -trace_err \
   -timeout 30 -timeout_error -key user "$B" >term_ue.out 2>&1 &
 UEB=$!
@@ -353,13 +346,7 @@ grep -q "session.from_as impu=sip:$B@$REALM case=ORIGINATING_CDIV next_ifc=0 ret
 # 6. de-registration: the REGISTER-triggered AS gets a third-party
 # REGISTER with Expires: 0
 n_before=$(grep -c "^REQ REGISTER" asreg.log)
-if timeout 30 sipp "127.0.0.1:$S" -sf "$SC_DIR/scscf_ifc_dereg.xml" -i 127.0.0.1 -p $UA -m 1 -nostdin \
-     -trace_err -timeout 15 -timeout_error -key realm "$REALM" -key user "$A" \
-     -au "$A@$REALM" -ap secret >dereg.out 2>&1; then
-  ok "UE A de-registered"
-else
-  fail "de-registration"; tail -20 dereg.out
-fi
+ue_reg scscf_ifc_dereg.xml $UA "$A" dereg.out "UE A de-registered"
 for _ in $(seq 1 50); do [ "$(grep -c '^REQ REGISTER' asreg.log)" -gt "$n_before" ] && break; sleep 0.1; done
 if [ "$(grep -c '^REQ REGISTER' asreg.log)" -gt "$n_before" ] && tail -n 12 asreg.log | grep -q "^HDR Expires: 0"; then
   ok "third-party REGISTER with Expires: 0 after the de-registration"
@@ -374,13 +361,7 @@ sleep 0.3
 
 # 7. network-initiated de-registration (TS 24.229 §5.4.1.5, §5.4.1.7): A
 # registers again (initial), then is deleted at the HSS, which sends RTR
-if timeout 30 sipp "127.0.0.1:$S" -sf "$SC_DIR/scscf_ifc_reg.xml" -i 127.0.0.1 -p $UA -m 1 -nostdin \
-     -trace_err -timeout 15 -timeout_error -key realm "$REALM" -key user "$A" \
-     -au "$A@$REALM" -ap secret >reg2.out 2>&1; then
-  ok "UE A registered again"
-else
-  fail "second registration"; tail -20 reg2.out
-fi
+ue_reg scscf_ifc_reg.xml $UA "$A" reg2.out "UE A registered again"
 wait_reg asini 2 && ok "  a registration after a de-registration is initial again" || fail "INITIAL/RE/DE: $(regtypes), want 2/1/1"
 n_before=$(nreg asreg)
 code=$(curl -s -m 5 -o del.out -w '%{http_code}' -X DELETE "http://127.0.0.1:$REST/api/v1/subscribers/$A@$REALM")
