@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <sqlite3.h>
+
 #include "base/ims_err.h"
 #include "reg-store.h"
 
@@ -50,6 +52,16 @@ static int apply(scscf_reg_store_t *st, const scscf_binding_t *c, size_t n, int 
 	u.n_contacts = n;
 	u.star = star;
 	return scscf_reg_store_apply(st, &u, now, dry, a, chg);
+}
+
+static void unlink_db(const char *path)
+{
+	char side[64];
+	unlink(path);
+	snprintf(side, sizeof(side), "%s-wal", path);
+	unlink(side);
+	snprintf(side, sizeof(side), "%s-shm", path);
+	unlink(side);
 }
 
 static void test_register_whole_implicit_set(void **state)
@@ -308,14 +320,43 @@ static void test_restart_reloads_bindings(void **state)
 	assert_int_equal(scscf_reg_store_open(path, NULL, &st), 0);
 	assert_int_equal(scscf_reg_store_count(st, NULL), 0);
 	scscf_reg_store_close(st);
-	unlink(path);
-	{
-		char side[64];
-		snprintf(side, sizeof(side), "%s-wal", path);
-		unlink(side);
-		snprintf(side, sizeof(side), "%s-shm", path);
-		unlink(side);
-	}
+	unlink_db(path);
+	ims_arena_destroy(a);
+}
+
+/* A write that fails (the file is locked by another writer) is rolled back
+ * and the store's reused statements work again on the next write. */
+static void test_failed_write_then_next_write_persists(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/test_scscf_reg_XXXXXX";
+	int fd = mkstemp(path);
+	scscf_reg_store_t *st;
+	sqlite3 *other;
+	ims_arena_t *a = ims_arena_create(4096);
+	scscf_reg_change_t chg;
+	scscf_binding_t c1 = contact("sip:a@10.0.0.1", 1600, "cid1", 1);
+	scscf_binding_t c2 = contact("sip:b@10.0.0.2", 1700, "cid2", 1);
+	size_t nb = 0;
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(scscf_reg_store_open(path, NULL, &st), 0);
+	assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	/* busy for the store's busy timeout, then refused */
+	assert_int_equal(apply(st, &c1, 1, 0, 1000, 0, a, &chg), IMS_EDB);
+	assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(apply(st, &c2, 1, 0, 1001, 0, a, &chg), 0);
+	assert_int_equal(chg.n_live, 2);
+	sqlite3_close(other);
+	scscf_reg_store_close(st);
+
+	/* the second write carried both bindings (memory was ahead of the file) */
+	assert_int_equal(scscf_reg_store_open(path, NULL, &st), 0);
+	assert_int_equal(scscf_reg_store_count(st, &nb), 1);
+	assert_int_equal(nb, 2);
+	scscf_reg_store_close(st);
+	unlink_db(path);
 	ims_arena_destroy(a);
 }
 
@@ -403,6 +444,7 @@ int main(void)
 		cmocka_unit_test(test_expiry_on_virtual_clock),
 		cmocka_unit_test(test_network_removal),
 		cmocka_unit_test(test_restart_reloads_bindings),
+		cmocka_unit_test(test_failed_write_then_next_write_persists),
 		cmocka_unit_test(test_profile_reference_outlives_replacement),
 		cmocka_unit_test(test_unregistered_profile_then_registration),
 	};
