@@ -433,15 +433,39 @@ static int aka_items(hss_ctx_t *ctx, const hss_sub_t *sub, unsigned n, cx_answer
 
 /* TS 29.228 §6.3.1 / TS 29.229 §6.3.36: SIP Digest: the HA1 for the
  * realm, the S-CSCF builds the challenge itself. */
+/* "Digest-MD5", the scheme of the FOKUS HSS that Kamailio's ims_auth asks
+ * for by default (not TS 29.229): SIP-Authenticate carries the nonce (the
+ * S-CSCF sends it hex-encoded) and SIP-Authorization the password itself;
+ * the S-CSCF computes HA1. Only for an S-CSCF that names this scheme. */
+#define SCHEME_FOKUS_MD5 "Digest-MD5"
+#define FOKUS_NONCE_LEN 16
+
+static int fokus_md5_item(const hss_sub_t *sub, cx_auth_item_t *it, ims_arena_t *a)
+{
+	uint8_t *nonce = ims_arena_alloc(a, FOKUS_NONCE_LEN);
+	if (!nonce)
+		return IMS_ENOMEM;
+	int rc = aka_random(nonce, FOKUS_NONCE_LEN);
+	if (rc)
+		return rc;
+	it->scheme = IMS_STR(SCHEME_FOKUS_MD5);
+	it->authenticate = ims_str_from((const char *)nonce, FOKUS_NONCE_LEN);
+	return ims_arena_strdup(a, ims_str_cstr(sub->password), &it->authorization);
+}
+
 static int digest_item(hss_ctx_t *ctx, const hss_sub_t *sub, ims_str_t scheme, cx_answer_t *ans,
 		       ims_arena_t *a)
 {
 	char ha1[33];
 	const char *realm = ctx->cfg.realm ? ctx->cfg.realm : HSS_DEFAULT_REALM;
-	digest_ha1(ims_str_cstr(sub->impi), ims_str_cstr(realm), (const uint8_t *)sub->password,
-		   strlen(sub->password), ha1);
 	cx_auth_item_t *it = &ans->items[0];
 	it->item_number = 1;
+	ans->n_items = 1;
+	ans->n_auth_items = 1;
+	if (ims_str_caseeq_c(scheme, SCHEME_FOKUS_MD5))
+		return fokus_md5_item(sub, it, a);
+	digest_ha1(ims_str_cstr(sub->impi), ims_str_cstr(realm), (const uint8_t *)sub->password,
+		   strlen(sub->password), ha1);
 	if (ims_arena_strdup(a, scheme, &it->scheme) ||
 	    ims_arena_strdup(a, ims_str_cstr(realm), &it->digest_realm) ||
 	    ims_arena_strdup(a, ims_str_from(ha1, 32), &it->digest_ha1))
@@ -449,8 +473,6 @@ static int digest_item(hss_ctx_t *ctx, const hss_sub_t *sub, ims_str_t scheme, c
 	it->has_digest = 1;
 	it->digest_algorithm = IMS_STR("MD5");
 	it->digest_qop = IMS_STR("auth");
-	ans->n_items = 1;
-	ans->n_auth_items = 1;
 	return 0;
 }
 

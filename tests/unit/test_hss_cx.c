@@ -226,6 +226,20 @@ static void test_mar_schemes(void **state)
 	assert_true(ims_str_eq_c(a.items[0].digest_realm, REALM));
 	assert_true(ims_str_eq_c(a.items[0].digest_qop, "auth"));
 
+	/* Digest-MD5 (Kamailio ims_auth's default, the FOKUS HSS's scheme): a
+	 * 16-byte nonce and the password, no HA1 */
+	r.auth_scheme = IMS_STR("Digest-MD5");
+	a = run(hss_cx_mar, fx, &r);
+	assert_int_equal(a.result_code, CX_DIAMETER_SUCCESS);
+	assert_int_equal(a.n_items, 1);
+	assert_false(a.items[0].has_digest);
+	assert_true(ims_str_eq_c(a.items[0].scheme, "Digest-MD5"));
+	assert_int_equal(a.items[0].authenticate.len, 16);
+	assert_true(ims_str_eq_c(a.items[0].authorization, "secret"));
+	cx_answer_t b = run(hss_cx_mar, fx, &r);
+	assert_int_equal(b.items[0].authenticate.len, 16);
+	assert_memory_not_equal(a.items[0].authenticate.s, b.items[0].authenticate.s, 16);
+
 	/* a subscriber without a password cannot use Digest */
 	r = req_for(CX_CMD_MAR, IMPI2, IMPU2);
 	r.auth_scheme = IMS_STR("Digest-MD5");
