@@ -15,7 +15,7 @@
 #   per daemon), LADDERS ("reg call"), PAUSE_S (35), RUN_BUDGET_S (1200), OUT.
 set -u
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD=${1:-$SRC/build}
+BUILD=$(cd "${1:-$SRC/build}" && pwd) || exit 1
 BIN=$BUILD/bin
 BENCH=$SRC/tests/bench
 OUT=${OUT:-$BUILD/bench-results/chain-$(date +%Y%m%d-%H%M%S)}
