@@ -128,14 +128,7 @@ for l in $LADDERS; do
             -i 127.0.0.1 -p "$2" -m 1 -key expires 7200 -nostdin -timeout 20 -timeout_error \
             -trace_err -error_file "ue_$1.err" > "ue_$1.out" 2>&1 ) || bench_die "UE $1 did not register"
       done
-      UAS_TMO=$(( RUN_BUDGET_S + 120 ))
-      ( cd "$OUT" && exec timeout -k 5 "$UAS_TMO" sipp -sf "$BENCH/sipp/uas_call.xml" -i 127.0.0.1 \
-          -p "$UB" -nostdin -buff_size 4194304 -timeout "$UAS_TMO" -trace_err \
-          -error_file uas_errors.log > uas.out 2>&1 ) &
-      UAS_WRAP=$!
-      sleep 0.5
-      kill -0 "$UAS_WRAP" 2>/dev/null || bench_die "UAS sipp did not start"
-      UAS_PID=$(pgrep -P "$UAS_WRAP" sipp || echo "$UAS_WRAP")
+      bench_start_uas "$UB"
       ladder chain_call "$CALL_RATES" -sf "$BENCH/sipp/chain_uac_call.xml" -i 127.0.0.1 -p "$UA" \
         -key user "$A" -key callee "$B" -key realm "$REALM" -default_behaviors all,-abortunexp ;;
     *) bench_die "unknown ladder $l" ;;

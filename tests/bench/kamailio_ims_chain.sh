@@ -170,14 +170,7 @@ for l in $LADDERS; do
       ladder kam_chain_reg "$REG_RATES" -sf "$BENCH/sipp/chain_reg_md5.xml" -inf "$OUT/users.csv" \
         -t un -max_socket 10000 -i 127.0.0.1 -p "$LOAD_PORT" -key expires 3600 -default_behaviors all,-bye ;;
     call)
-      UAS_TMO=$(( RUN_BUDGET_S + 120 ))
-      ( cd "$OUT" && exec timeout -k 5 "$UAS_TMO" sipp -sf "$BENCH/sipp/uas_call.xml" -i 127.0.0.1 \
-          -p "$UB" -nostdin -buff_size 4194304 -timeout "$UAS_TMO" -trace_err \
-          -error_file uas_errors.log > uas.out 2>&1 ) &
-      UAS_WRAP=$!
-      sleep 0.5
-      kill -0 "$UAS_WRAP" 2>/dev/null || bench_die "UAS sipp did not start"
-      UAS_PID=$(pgrep -P "$UAS_WRAP" sipp || echo "$UAS_WRAP")
+      bench_start_uas "$UB"
       ladder kam_chain_call "$CALL_RATES" -sf "$BENCH/sipp/chain_uac_call.xml" -i 127.0.0.1 -p "$UA" \
         -key user "$A" -key callee "$B" -key realm "$REALM" -default_behaviors all,-abortunexp ;;
     *) bench_die "unknown ladder $l" ;;

@@ -87,6 +87,20 @@ print("%s%% of a core (%s)" % (pct, top))' "$BENCH_LIB" "$d" "$CLK_TCK"
   rm -rf "$d"
 }
 
+# bench_start_uas PORT: a SIPp UAS (sipp/uas_call.xml) on 127.0.0.1:PORT for
+# the rest of the run, output in $OUT; sets UAS_WRAP (its timeout wrapper,
+# for the caller's cleanup) and UAS_PID (its CPU is reported apart)
+bench_start_uas() {
+  local tmo=$(( RUN_BUDGET_S + 120 ))
+  ( cd "$OUT" && exec timeout -k 5 "$tmo" sipp -sf "$BENCH_LIB/../sipp/uas_call.xml" -i 127.0.0.1 \
+      -p "$1" -nostdin -buff_size 4194304 -timeout "$tmo" -trace_err \
+      -error_file uas_errors.log > uas.out 2>&1 ) &
+  UAS_WRAP=$!
+  sleep 0.5
+  kill -0 "$UAS_WRAP" 2>/dev/null || bench_die "UAS sipp did not start"
+  UAS_PID=$(pgrep -P "$UAS_WRAP" sipp || echo "$UAS_WRAP")
+}
+
 bench_budget_ok() { [ $(( $(date +%s) - BENCH_T0 + STEP_SECS * 3 + 20 )) -lt "$RUN_BUDGET_S" ]; }
 
 # bench_step NAME RATE SIPP_ARGS... ; returns 0 when the step passed
