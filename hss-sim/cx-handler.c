@@ -174,42 +174,43 @@ static void store_failed(cx_answer_t *ans, int rc, const char *what)
 	result(ans, CX_DIAMETER_UNABLE_TO_COMPLY);
 }
 
-/* TS 29.228 §6.1.1.1 / §6.3.1 steps 1-2: both identities exist and belong
- * together. Returns 1 and *sub when fine, else 0 with the answer set. */
-static int check_identities(hss_ctx_t *ctx, const char *impi, const char *impu, cx_answer_t *ans,
-			    hss_sub_t **sub)
-{
-	int rc = hss_store_impi_owns_impu(ctx->store, impi, impu);
-	if (rc == IMS_ENOENT) {
-		exp_result(ans, CX_DIAMETER_ERROR_USER_UNKNOWN);
-		return 0;
-	}
-	if (rc == 0) {
-		exp_result(ans, CX_DIAMETER_ERROR_IDENTITIES_DONT_MATCH);
-		return 0;
-	}
-	if (rc < 0) {
-		store_failed(ans, rc, "impi_owns_impu");
-		return 0;
-	}
-	rc = hss_store_get_by_impi(ctx->store, impi, sub);
-	if (rc == IMS_ENOENT) { /* deleted in between */
-		exp_result(ans, CX_DIAMETER_ERROR_USER_UNKNOWN);
-		return 0;
-	}
-	if (rc) {
-		store_failed(ans, rc, "get_by_impi");
-		return 0;
-	}
-	return 1;
-}
-
 static const hss_impu_t *find_impu(const hss_sub_t *sub, const char *impu)
 {
 	for (unsigned i = 0; i < sub->n_impus; i++)
 		if (strcmp(sub->impus[i].uri, impu) == 0)
 			return &sub->impus[i];
 	return NULL;
+}
+
+/* TS 29.228 §6.1.1.1 / §6.3.1 steps 1-2: both identities exist and belong
+ * together. Returns 1 and *sub (with its registration state) when fine,
+ * else 0 with the answer set. One store read in the usual case; only an
+ * impu outside the user's set costs a second one, to tell an unknown
+ * identity from one of another user. */
+static int check_identities(hss_ctx_t *ctx, const char *impi, const char *impu, cx_answer_t *ans,
+			    hss_sub_t **sub)
+{
+	int rc = hss_store_get_by_impi(ctx->store, impi, sub);
+	if (rc == 0 && find_impu(*sub, impu))
+		return 1;
+	if (rc == 0) {
+		hss_sub_free(*sub);
+		*sub = NULL;
+		rc = hss_store_impi_owns_impu(ctx->store, impi, impu);
+		if (rc == 0) {
+			exp_result(ans, CX_DIAMETER_ERROR_IDENTITIES_DONT_MATCH);
+			return 0;
+		}
+		if (rc == 1) /* provisioned in between: read it again */
+			rc = hss_store_get_by_impi(ctx->store, impi, sub);
+	}
+	if (rc == 0)
+		return 1;
+	if (rc == IMS_ENOENT)
+		exp_result(ans, CX_DIAMETER_ERROR_USER_UNKNOWN);
+	else
+		store_failed(ans, rc, "get_by_impi");
+	return 0;
 }
 
 /* TS 29.228 §6.1.1.1: a barred identity may register only when another
@@ -252,8 +253,6 @@ void hss_cx_uar(void *arg, const cx_req_t *req, cx_answer_t *ans, ims_arena_t *a
 	hss_ctx_t *ctx = arg;
 	hss_sub_t *sub = NULL;
 	const char *impi = cstr(a, req->user_name), *impu = cstr(a, req->impu[0]);
-	hss_reg_state_t st;
-	char scscf[HSS_SCSCF_NAME_MAX] = "";
 	if (!impi || !impu) {
 		result(ans, CX_DIAMETER_UNABLE_TO_COMPLY);
 		return;
@@ -267,11 +266,8 @@ void hss_cx_uar(void *arg, const cx_req_t *req, cx_answer_t *ans, ims_arena_t *a
 		result(ans, CX_DIAMETER_AUTHORIZATION_REJECTED);
 		goto out;
 	}
-	int rc = hss_store_get_reg(ctx->store, impi, &st, scscf, sizeof scscf);
-	if (rc) {
-		store_failed(ans, rc, "get_reg");
-		goto out;
-	}
+	hss_reg_state_t st = sub->reg_state; /* read with the subscriber */
+	const char *scscf = sub->scscf_name;
 	uint32_t type = req->has_auth_type ? req->auth_type : CX_UAT_REGISTRATION;
 	if (type == CX_UAT_DE_REGISTRATION) {
 		/* §6.1.1.1: de-registration goes to the serving S-CSCF */
@@ -395,11 +391,13 @@ static int resync(hss_ctx_t *ctx, const hss_sub_t *sub, ims_str_t authz)
 	return rc;
 }
 
-static int aka_items(hss_ctx_t *ctx, const hss_sub_t *sub, unsigned n, cx_answer_t *ans,
-		     ims_arena_t *a)
+/* n vectors; a non-NULL assign is the S-CSCF name to store with the SQNs
+ * (registration state kept). */
+static int aka_items(hss_ctx_t *ctx, const hss_sub_t *sub, unsigned n, const char *assign,
+		     cx_answer_t *ans, ims_arena_t *a)
 {
 	uint64_t first;
-	int rc = hss_store_next_sqn(ctx->store, sub->impi, n, &first);
+	int rc = hss_store_next_sqn_assign(ctx->store, sub->impi, n, assign, sub->reg_state, &first);
 	if (rc)
 		return rc;
 	for (unsigned i = 0; i < n; i++) {
@@ -511,29 +509,27 @@ void hss_cx_mar(void *arg, const cx_req_t *req, cx_answer_t *ans, ims_arena_t *a
 		}
 	}
 	/* §6.3.1 step 4 and §8.1: store the S-CSCF name; a different one
-	 * overwrites the old (not on a resynchronisation) */
-	hss_reg_state_t st;
-	char stored[HSS_SCSCF_NAME_MAX] = "";
-	if ((rc = hss_store_get_reg(ctx->store, impi, &st, stored, sizeof stored))) {
-		store_failed(ans, rc, "get_reg");
-		goto out;
-	}
+	 * overwrites the old (not on a resynchronisation). The state is the
+	 * one read with the subscriber. */
+	hss_reg_state_t st = sub->reg_state;
+	const char *stored = sub->scscf_name, *assign = NULL;
 	if (strcmp(stored, server) != 0 && !(is_resync && stored[0])) {
 		if (stored[0] && st != HSS_REG_NOT_REGISTERED) {
 			LOG_NOTICE(MOD, "mar.scscf_changed impi=%s old=%s new=%s", impi, stored, server);
 			cancel_old_scscf(ctx, sub, stored, req->origin_host);
 		}
-		if ((rc = hss_store_set_reg(ctx->store, impi, st, server))) {
-			store_failed(ans, rc, "set_reg");
-			goto out;
-		}
+		assign = server;
 	}
-	/* §6.3.1 step 5: the vectors */
+	/* §6.3.1 step 5: the vectors; with AKA the new name is stored in the
+	 * SQN reservation's transaction */
 	if (sch == SCHEME_IS_AKA) {
 		unsigned n = req->n_auth_items ? req->n_auth_items : 1;
 		if (n > HSS_CX_MAX_VECTORS)
 			n = HSS_CX_MAX_VECTORS;
-		rc = aka_items(ctx, sub, n, ans, a);
+		rc = aka_items(ctx, sub, n, assign, ans, a);
+	} else if (assign && (rc = hss_store_set_reg(ctx->store, impi, st, server))) {
+		store_failed(ans, rc, "set_reg");
+		goto out;
 	} else {
 		rc = digest_item(ctx, sub, req->auth_scheme, ans, a);
 	}
@@ -593,8 +589,6 @@ void hss_cx_sar(void *arg, const cx_req_t *req, cx_answer_t *ans, ims_arena_t *a
 {
 	hss_ctx_t *ctx = arg;
 	hss_sub_t *sub = NULL;
-	hss_reg_state_t st = HSS_REG_NOT_REGISTERED;
-	char stored[HSS_SCSCF_NAME_MAX] = "";
 	const char *server = cstr(a, req->server_name);
 	int rc, want_data = 0;
 	if (!server) {
@@ -603,10 +597,9 @@ void hss_cx_sar(void *arg, const cx_req_t *req, cx_answer_t *ans, ims_arena_t *a
 	}
 	if (!sar_subscriber(ctx, req, ans, a, &sub))
 		goto out;
-	if ((rc = hss_store_get_reg(ctx->store, sub->impi, &st, stored, sizeof stored))) {
-		store_failed(ans, rc, "get_reg");
-		goto out;
-	}
+	/* the state read with the subscriber */
+	hss_reg_state_t st = sub->reg_state;
+	const char *stored = sub->scscf_name;
 	int same_server = strcmp(stored, server) == 0;
 	rc = 0;
 	switch (req->sat) {
@@ -705,8 +698,6 @@ void hss_cx_lir(void *arg, const cx_req_t *req, cx_answer_t *ans, ims_arena_t *a
 	hss_ctx_t *ctx = arg;
 	hss_sub_t *sub = NULL;
 	const char *impu = cstr(a, req->impu[0]);
-	hss_reg_state_t st;
-	char scscf[HSS_SCSCF_NAME_MAX] = "";
 	if (!impu) {
 		result(ans, CX_DIAMETER_UNABLE_TO_COMPLY);
 		return;
@@ -716,10 +707,12 @@ void hss_cx_lir(void *arg, const cx_req_t *req, cx_answer_t *ans, ims_arena_t *a
 		exp_result(ans, CX_DIAMETER_ERROR_USER_UNKNOWN);
 		goto out;
 	}
-	if (rc || (rc = hss_store_get_reg(ctx->store, sub->impi, &st, scscf, sizeof scscf))) {
+	if (rc) {
 		store_failed(ans, rc, "lir");
 		goto out;
 	}
+	hss_reg_state_t st = sub->reg_state; /* read with the subscriber */
+	const char *scscf = sub->scscf_name;
 	if (st == HSS_REG_REGISTERED && scscf[0]) {
 		result(ans, CX_DIAMETER_SUCCESS);
 		ims_arena_strdup(a, ims_str_cstr(scscf), &ans->server_name);

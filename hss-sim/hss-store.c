@@ -1,10 +1,13 @@
 /* HSS subscriber store on SQLite. See hss-store.h for the contract.
  *
- * One connection guarded by one mutex: the HSS simulator's load is small
- * and this keeps every multi-statement read consistent without relying on
- * SQLite's own threading mode. Writes are BEGIN IMMEDIATE transactions so
- * the write lock is taken up front (no SQLITE_BUSY upgrade dead-ends when
- * another process, e.g. the sqlite3 shell, holds the file). */
+ * One connection guarded by one mutex: this keeps every multi-statement
+ * read consistent without relying on SQLite's own threading mode, and a
+ * Cx request holds the lock for a few tens of microseconds only (issue 4):
+ * every statement is prepared once, on first use, and reused
+ * (sqlite3_reset); a read of a subscriber and its identities is one read
+ * transaction. Writes are BEGIN IMMEDIATE transactions so the write lock is
+ * taken up front (no SQLITE_BUSY upgrade dead-ends when another process,
+ * e.g. the sqlite3 shell, holds the file). */
 #include "hss-store.h"
 
 #include <pthread.h>
@@ -21,10 +24,75 @@
 
 #define MOD "hss.store"
 
+/* The statements the store runs after start-up, prepared once each. */
+typedef enum stmt_id {
+	Q_BEGIN,
+	Q_BEGIN_IMMEDIATE,
+	Q_COMMIT,
+	Q_ROLLBACK,
+	Q_SYNC_FULL,
+	Q_SYNC_NORMAL,
+	Q_SUB_BY_IMPI,
+	Q_SUB_BY_IMPU,
+	Q_IMPUS_OF,
+	Q_COUNT,
+	Q_LIST,
+	Q_OWNS,
+	Q_SUB_INSERT,
+	Q_IMPU_INSERT,
+	Q_SUB_UPDATE_SQN,
+	Q_SUB_UPDATE,
+	Q_IMPUS_DELETE,
+	Q_SUB_DELETE,
+	Q_SQN_NEXT,
+	Q_SQN_SET,
+	Q_REG_GET,
+	Q_REG_SET,
+	Q__COUNT
+} stmt_id_t;
+
+#define SUB_COLUMNS "id, impi, k, opc, op, amf, sqn, password, ifcs, hunting, reg_state, scscf_name"
+/* bind_record() fills ?1..?10 of the two record writes */
+#define RECORD_SET "k=?1, opc=?2, op=?3, amf=?4, password=?6, ifcs=?7, hunting=?8, updated_at=?9"
+
+static const char *const stmt_sql[Q__COUNT] = {
+	[Q_BEGIN] = "BEGIN",
+	[Q_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+	[Q_COMMIT] = "COMMIT",
+	[Q_ROLLBACK] = "ROLLBACK",
+	[Q_SYNC_FULL] = "PRAGMA synchronous=FULL",
+	[Q_SYNC_NORMAL] = "PRAGMA synchronous=NORMAL",
+	[Q_SUB_BY_IMPI] = "SELECT " SUB_COLUMNS " FROM subscriber WHERE impi=?1",
+	[Q_SUB_BY_IMPU] = "SELECT " SUB_COLUMNS " FROM subscriber"
+			  " WHERE id=(SELECT sub_id FROM impu WHERE uri=?1)",
+	[Q_IMPUS_OF] = "SELECT uri, barred FROM impu WHERE sub_id=?1 ORDER BY pos",
+	[Q_COUNT] = "SELECT count(*) FROM subscriber",
+	[Q_LIST] = "SELECT " SUB_COLUMNS " FROM subscriber ORDER BY impi LIMIT ?1 OFFSET ?2",
+	[Q_OWNS] = "SELECT (SELECT id FROM subscriber WHERE impi=?1),"
+		   " (SELECT sub_id FROM impu WHERE uri=?2)",
+	[Q_SUB_INSERT] = "INSERT INTO subscriber(k, opc, op, amf, sqn, password, ifcs, hunting,"
+			 " created_at, updated_at, impi) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?9,?10)",
+	[Q_IMPU_INSERT] = "INSERT INTO impu(uri, sub_id, barred, pos) VALUES (?1,?2,?3,?4)",
+	[Q_SUB_UPDATE_SQN] = "UPDATE subscriber SET " RECORD_SET ", sqn=?5 WHERE impi=?10 RETURNING id",
+	[Q_SUB_UPDATE] = "UPDATE subscriber SET " RECORD_SET " WHERE impi=?10 RETURNING id",
+	[Q_IMPUS_DELETE] = "DELETE FROM impu WHERE sub_id=?1",
+	/* impu rows go with it: ON DELETE CASCADE (foreign_keys=ON) */
+	[Q_SUB_DELETE] = "DELETE FROM subscriber WHERE impi=?1",
+	/* TS 33.102 Annex C: SQN is 48 bits; +1 per vector, wrapping at 2^48. */
+	[Q_SQN_NEXT] = "UPDATE subscriber SET sqn=((sqn + ?2) & 281474976710655) WHERE impi=?1"
+		       " RETURNING sqn",
+	[Q_SQN_SET] = "UPDATE subscriber SET sqn=?2 WHERE impi=?1",
+	[Q_REG_GET] = "SELECT reg_state, scscf_name FROM subscriber WHERE impi=?1"
+		      " UNION ALL SELECT s.reg_state, s.scscf_name FROM subscriber s"
+		      " JOIN impu u ON u.sub_id=s.id WHERE u.uri=?1 LIMIT 1",
+	[Q_REG_SET] = "UPDATE subscriber SET reg_state=?2, scscf_name=?3 WHERE impi=?1",
+};
+
 struct hss_store {
 	sqlite3 *db;
 	pthread_mutex_t lock;
 	int schema_version;
+	sqlite3_stmt *stmt[Q__COUNT]; /* prepared on first use; under lock */
 };
 
 /* Schema migrations: entry i takes the database from version i to i+1.
@@ -56,9 +124,6 @@ static const char *const migrations[] = {
 };
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-static const char SUB_COLUMNS[] =
-	"id, impi, k, opc, op, amf, sqn, password, ifcs, hunting, reg_state, scscf_name";
-
 /* ---- helpers ---------------------------------------------------------- */
 
 static int db_fail(hss_store_t *st, const char *what)
@@ -78,43 +143,81 @@ static int exec(hss_store_t *st, const char *sql)
 	return 0;
 }
 
+/* The cached statement id, ready to bind (NULL, error logged, when it
+ * cannot be prepared). Give it back with done(). Caller holds the lock. */
+static sqlite3_stmt *stmt(hss_store_t *st, stmt_id_t id)
+{
+	if (st->stmt[id] == NULL &&
+	    sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st->stmt[id],
+			       NULL) != SQLITE_OK) {
+		LOG_ERROR(MOD, "sqlite.error op=prepare sql=\"%s\" err=\"%s\"", stmt_sql[id],
+			  sqlite3_errmsg(st->db));
+		st->stmt[id] = NULL;
+	}
+	return st->stmt[id];
+}
+
+/* Ends a use of a cached statement: it releases its read snapshot and
+ * its bound strings (which may point into the caller's memory). */
+static void done(sqlite3_stmt *s)
+{
+	if (s != NULL) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+	}
+}
+
+/* Runs a cached statement that returns no row (transaction control,
+ * PRAGMA). */
+static int run(hss_store_t *st, stmt_id_t id, const char *what)
+{
+	sqlite3_stmt *s = stmt(st, id);
+	if (s == NULL)
+		return IMS_EDB;
+	int r = sqlite3_step(s);
+	done(s);
+	return r == SQLITE_DONE || r == SQLITE_ROW ? 0 : db_fail(st, what);
+}
+
 static int begin(hss_store_t *st)
 {
-	return exec(st, "BEGIN IMMEDIATE");
+	return run(st, Q_BEGIN_IMMEDIATE, "begin");
 }
 
 /* Durability per kind of write. Provisioning (create, replace, delete)
  * commits with synchronous=FULL: a 2xx means the record is on disk. The
  * per-registration Cx writes (SQN reservations, registration state) run on
  * every REGISTER, where an fsync per commit would cap the HSS at a few
- * hundred MAR/SAR a second; they commit with synchronous=NORMAL, which in
- * WAL mode still survives a crash or kill -9 of the daemon and can lose
- * only the last commits on power loss. A lost SQN increment is recovered
- * by the USIM's resynchronisation (TS 33.102 §6.3.5), a lost registration
- * state by the next REGISTER. */
-static void relaxed_sync(hss_store_t *st, int on)
+ * hundred MAR/SAR a second; they commit with synchronous=NORMAL, the
+ * connection's setting, which in WAL mode still survives a crash or kill -9
+ * of the daemon and can lose only the last commits on power loss. A lost
+ * SQN increment is recovered by the USIM's resynchronisation (TS 33.102
+ * §6.3.5), a lost registration state by the next REGISTER. */
+static void full_sync(hss_store_t *st, int on)
 {
-	(void)exec(st, on ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL");
+	(void)run(st, on ? Q_SYNC_FULL : Q_SYNC_NORMAL, "pragma.synchronous");
 }
 
 static int commit(hss_store_t *st)
 {
-	int rc = exec(st, "COMMIT");
+	int rc = run(st, Q_COMMIT, "commit");
 	if (rc != 0)
-		(void)exec(st, "ROLLBACK");
+		(void)run(st, Q_ROLLBACK, "rollback");
 	return rc;
 }
 
 static void rollback(hss_store_t *st)
 {
-	(void)exec(st, "ROLLBACK");
+	(void)run(st, Q_ROLLBACK, "rollback");
 }
 
-static int prepare(hss_store_t *st, const char *sql, sqlite3_stmt **out)
+/* Ends a write transaction: COMMIT when rc is 0, else ROLLBACK. */
+static int finish(hss_store_t *st, int rc)
 {
-	if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK)
-		return db_fail(st, "prepare");
-	return 0;
+	if (rc == 0)
+		return commit(st);
+	rollback(st);
+	return rc;
 }
 
 static int bind_text(sqlite3_stmt *s, int i, const char *v)
@@ -191,6 +294,14 @@ const char *hss_reg_state_name(hss_reg_state_t st)
 
 /* ---- open / close / schema --------------------------------------------- */
 
+/* A one-off statement (schema inspection at open). */
+static int prepare(hss_store_t *st, const char *sql, sqlite3_stmt **out)
+{
+	if (sqlite3_prepare_v2(st->db, sql, -1, out, NULL) != SQLITE_OK)
+		return db_fail(st, "prepare");
+	return 0;
+}
+
 static int read_version(hss_store_t *st, int *version)
 {
 	sqlite3_stmt *s = NULL;
@@ -230,11 +341,7 @@ static int migrate(hss_store_t *st)
 		snprintf(upd, sizeof(upd), "DELETE FROM schema_version; INSERT INTO schema_version(version) VALUES (%d)", v + 1);
 		if (rc == 0)
 			rc = exec(st, upd);
-		if (rc != 0) {
-			rollback(st);
-			return rc;
-		}
-		if ((rc = commit(st)) != 0)
+		if ((rc = finish(st, rc)) != 0)
 			return rc;
 		LOG_INFO(MOD, "schema.migrated version=%d", v + 1);
 		v++;
@@ -258,15 +365,21 @@ int hss_store_open(const char *path, hss_store_t **out)
 		return IMS_EDB;
 	}
 	sqlite3_busy_timeout(st->db, 5000);
-	/* WAL: readers (sqlite3 shell, backups) never block the daemon;
-	 * synchronous=FULL: an acknowledged REST write survives power loss. */
+	/* WAL: readers (sqlite3 shell, backups) never block the daemon.
+	 * synchronous=NORMAL is the Cx writes' setting; provisioning writes
+	 * switch to FULL for their commit (full_sync). Not locking_mode=
+	 * EXCLUSIVE: operators and tests use the sqlite3 shell on the live
+	 * file (docs/hss.md). */
 	int rc = exec(st, "PRAGMA journal_mode=WAL");
 	if (rc == 0)
-		rc = exec(st, "PRAGMA synchronous=FULL");
+		rc = exec(st, "PRAGMA synchronous=NORMAL");
 	if (rc == 0)
 		rc = exec(st, "PRAGMA foreign_keys=ON");
-	if (rc == 0)
+	if (rc == 0) {
+		full_sync(st, 1);
 		rc = migrate(st);
+		full_sync(st, 0);
+	}
 	if (rc != 0) {
 		LOG_ERROR(MOD, "open.failed path=%s", path);
 		hss_store_close(st);
@@ -281,6 +394,8 @@ void hss_store_close(hss_store_t *st)
 {
 	if (st == NULL)
 		return;
+	for (unsigned i = 0; i < Q__COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
 	if (st->db != NULL)
 		sqlite3_close_v2(st->db);
 	pthread_mutex_destroy(&st->lock);
@@ -334,8 +449,10 @@ static int load_row(hss_store_t *st, sqlite3_stmt *s, hss_sub_t **out)
 	if ((sub->scscf_name = col_strdup(a, s, 11)) == NULL)
 		sub->scscf_name = "";
 
-	if ((rc = prepare(st, "SELECT uri, barred FROM impu WHERE sub_id=? ORDER BY pos", &q)) != 0)
+	if ((q = stmt(st, Q_IMPUS_OF)) == NULL) {
+		rc = IMS_EDB;
 		goto out;
+	}
 	sqlite3_bind_int64(q, 1, id);
 	unsigned cap = 0;
 	for (;;) {
@@ -366,7 +483,7 @@ static int load_row(hss_store_t *st, sqlite3_stmt *s, hss_sub_t **out)
 	}
 	rc = 0;
 out:
-	sqlite3_finalize(q);
+	done(q);
 	if (rc != 0) {
 		hss_sub_free(sub);
 		return rc;
@@ -375,24 +492,28 @@ out:
 	return 0;
 }
 
-/* Runs a one-row query (one text parameter) and loads the subscriber. */
-static int get_one(hss_store_t *st, const char *where, const char *arg, hss_sub_t **out)
+/* Loads the subscriber of a one-row query (one text parameter): one read
+ * transaction, so the record and its identities come from one snapshot. */
+static int get_one(hss_store_t *st, stmt_id_t id, const char *arg, hss_sub_t **out)
 {
-	char sql[256];
-	sqlite3_stmt *s = NULL;
-	snprintf(sql, sizeof(sql), "SELECT %s FROM subscriber WHERE %s", SUB_COLUMNS, where);
-	int rc = prepare(st, sql, &s);
+	int rc = run(st, Q_BEGIN, "begin");
 	if (rc != 0)
 		return rc;
-	bind_text(s, 1, arg);
-	int r = sqlite3_step(s);
-	if (r == SQLITE_ROW)
-		rc = load_row(st, s, out);
-	else if (r == SQLITE_DONE)
-		rc = IMS_ENOENT;
-	else
-		rc = db_fail(st, "select");
-	sqlite3_finalize(s);
+	sqlite3_stmt *s = stmt(st, id);
+	if (s == NULL) {
+		rc = IMS_EDB;
+	} else {
+		bind_text(s, 1, arg);
+		int r = sqlite3_step(s);
+		if (r == SQLITE_ROW)
+			rc = load_row(st, s, out);
+		else if (r == SQLITE_DONE)
+			rc = IMS_ENOENT;
+		else
+			rc = db_fail(st, "select");
+		done(s);
+	}
+	(void)run(st, Q_COMMIT, "commit"); /* a read: nothing to lose */
 	return rc;
 }
 
@@ -402,7 +523,7 @@ int hss_store_get_by_impi(hss_store_t *st, const char *impi, hss_sub_t **out)
 	if (impi == NULL)
 		return IMS_EINVAL;
 	pthread_mutex_lock(&st->lock);
-	int rc = get_one(st, "impi=?", impi, out);
+	int rc = get_one(st, Q_SUB_BY_IMPI, impi, out);
 	pthread_mutex_unlock(&st->lock);
 	return rc;
 }
@@ -413,22 +534,22 @@ int hss_store_find_impu(hss_store_t *st, const char *impu, hss_sub_t **out)
 	if (impu == NULL)
 		return IMS_EINVAL;
 	pthread_mutex_lock(&st->lock);
-	int rc = get_one(st, "id=(SELECT sub_id FROM impu WHERE uri=?)", impu, out);
+	int rc = get_one(st, Q_SUB_BY_IMPU, impu, out);
 	pthread_mutex_unlock(&st->lock);
 	return rc;
 }
 
 static int count_locked(hss_store_t *st, unsigned *count)
 {
-	sqlite3_stmt *s = NULL;
-	int rc = prepare(st, "SELECT count(*) FROM subscriber", &s);
-	if (rc != 0)
-		return rc;
+	sqlite3_stmt *s = stmt(st, Q_COUNT);
+	int rc = 0;
+	if (s == NULL)
+		return IMS_EDB;
 	if (sqlite3_step(s) == SQLITE_ROW)
 		*count = (unsigned)sqlite3_column_int64(s, 0);
 	else
 		rc = db_fail(st, "count");
-	sqlite3_finalize(s);
+	done(s);
 	return rc;
 }
 
@@ -443,7 +564,6 @@ int hss_store_count(hss_store_t *st, unsigned *count)
 int hss_store_list(hss_store_t *st, unsigned offset, unsigned limit,
 		   hss_sub_t ***out, unsigned *n_out, unsigned *total)
 {
-	char sql[256];
 	sqlite3_stmt *s = NULL;
 	hss_sub_t **arr = NULL;
 	unsigned n = 0;
@@ -451,15 +571,16 @@ int hss_store_list(hss_store_t *st, unsigned offset, unsigned limit,
 
 	*out = NULL;
 	*n_out = 0;
-	snprintf(sql, sizeof(sql), "SELECT %s FROM subscriber ORDER BY impi LIMIT ? OFFSET ?", SUB_COLUMNS);
 	pthread_mutex_lock(&st->lock);
 	/* One read transaction: the page and the total come from one snapshot. */
-	if ((rc = exec(st, "BEGIN")) != 0)
+	if ((rc = run(st, Q_BEGIN, "begin")) != 0)
 		goto unlock;
 	if (total != NULL && (rc = count_locked(st, total)) != 0)
 		goto out;
-	if ((rc = prepare(st, sql, &s)) != 0)
+	if ((s = stmt(st, Q_LIST)) == NULL) {
+		rc = IMS_EDB;
 		goto out;
+	}
 	sqlite3_bind_int64(s, 1, limit);
 	sqlite3_bind_int64(s, 2, offset);
 	if (limit > 0 && (arr = calloc(limit, sizeof(*arr))) == NULL) {
@@ -482,8 +603,8 @@ int hss_store_list(hss_store_t *st, unsigned offset, unsigned limit,
 	}
 	rc = 0;
 out:
-	sqlite3_finalize(s);
-	(void)exec(st, "COMMIT");
+	done(s);
+	(void)run(st, Q_COMMIT, "commit");
 unlock:
 	pthread_mutex_unlock(&st->lock);
 	if (rc != 0) {
@@ -497,14 +618,12 @@ unlock:
 
 int hss_store_impi_owns_impu(hss_store_t *st, const char *impi, const char *impu)
 {
-	sqlite3_stmt *s = NULL;
 	if (impi == NULL || impu == NULL)
 		return IMS_EINVAL;
 	pthread_mutex_lock(&st->lock);
-	int rc = prepare(st,
-			 "SELECT (SELECT id FROM subscriber WHERE impi=?1),"
-			 " (SELECT sub_id FROM impu WHERE uri=?2)", &s);
-	if (rc == 0) {
+	sqlite3_stmt *s = stmt(st, Q_OWNS);
+	int rc = IMS_EDB;
+	if (s != NULL) {
 		bind_text(s, 1, impi);
 		bind_text(s, 2, impu);
 		if (sqlite3_step(s) != SQLITE_ROW)
@@ -513,41 +632,17 @@ int hss_store_impi_owns_impu(hss_store_t *st, const char *impi, const char *impu
 			rc = IMS_ENOENT;
 		else
 			rc = sqlite3_column_int64(s, 0) == sqlite3_column_int64(s, 1);
+		done(s);
 	}
-	sqlite3_finalize(s);
 	pthread_mutex_unlock(&st->lock);
 	return rc;
 }
 
 /* ---- writes ------------------------------------------------------------ */
 
-static int insert_impus(hss_store_t *st, sqlite3_int64 id, const hss_sub_t *sub)
-{
-	sqlite3_stmt *s = NULL;
-	int rc = prepare(st, "INSERT INTO impu(uri, sub_id, barred, pos) VALUES (?,?,?,?)", &s);
-	if (rc != 0)
-		return rc;
-	for (unsigned i = 0; i < sub->n_impus && rc == 0; i++) {
-		sqlite3_reset(s);
-		bind_text(s, 1, sub->impus[i].uri);
-		sqlite3_bind_int64(s, 2, id);
-		sqlite3_bind_int(s, 3, sub->impus[i].barred != 0);
-		sqlite3_bind_int(s, 4, (int)i);
-		int r = sqlite3_step(s);
-		if (r == SQLITE_CONSTRAINT) {
-			LOG_INFO(MOD, "impu.taken impu=%s impi=%s", sub->impus[i].uri, sub->impi);
-			rc = IMS_EEXIST;
-		} else if (r != SQLITE_DONE) {
-			rc = db_fail(st, "impu.insert");
-		}
-	}
-	sqlite3_finalize(s);
-	return rc;
-}
-
-/* Binds keys, sqn, password, ifcs JSON and hunting at ?1..?8 (sqn at ?5
+/* Binds keys, sqn, password, ifcs JSON and hunting at ?1..?10 (sqn at ?5
  * and bound only when bind_sqn). */
-static int bind_record(sqlite3_stmt *s, const hss_sub_t *sub, const char *ifcs_json, int bind_sqn)
+static void bind_record(sqlite3_stmt *s, const hss_sub_t *sub, const char *ifcs_json, int bind_sqn)
 {
 	sqlite3_bind_blob(s, 1, sub->k, 16, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 2, sub->opc, 16, SQLITE_STATIC);
@@ -563,7 +658,6 @@ static int bind_record(sqlite3_stmt *s, const hss_sub_t *sub, const char *ifcs_j
 	sqlite3_bind_int(s, 8, sub->hunting == HSS_HUNT_SEQUENTIAL);
 	sqlite3_bind_int64(s, 9, (sqlite3_int64)time(NULL));
 	bind_text(s, 10, sub->impi);
-	return 0;
 }
 
 static char *ifcs_text(const hss_sub_t *sub)
@@ -574,6 +668,52 @@ static char *ifcs_text(const hss_sub_t *sub)
 	char *t = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(j);
 	return t;
+}
+
+/* Inserts the identities of subscriber row id, in order. Caller holds the
+ * lock inside a write transaction. */
+static int insert_impus(hss_store_t *st, sqlite3_int64 id, const hss_sub_t *sub)
+{
+	sqlite3_stmt *s = stmt(st, Q_IMPU_INSERT);
+	int rc = s == NULL ? IMS_EDB : 0;
+	for (unsigned i = 0; i < sub->n_impus && rc == 0; i++) {
+		bind_text(s, 1, sub->impus[i].uri);
+		sqlite3_bind_int64(s, 2, id);
+		sqlite3_bind_int(s, 3, sub->impus[i].barred != 0);
+		sqlite3_bind_int(s, 4, (int)i);
+		int r = sqlite3_step(s);
+		done(s);
+		if (r == SQLITE_CONSTRAINT) {
+			LOG_INFO(MOD, "impu.taken impu=%s impi=%s", sub->impus[i].uri, sub->impi);
+			rc = IMS_EEXIST;
+		} else if (r != SQLITE_DONE) {
+			rc = db_fail(st, "impu.insert");
+		}
+	}
+	return rc;
+}
+
+/* Inserts one subscriber and its identities. Caller holds the lock inside
+ * a write transaction. */
+static int insert_sub(hss_store_t *st, const hss_sub_t *sub)
+{
+	sqlite3_stmt *s = stmt(st, Q_SUB_INSERT);
+	if (s == NULL)
+		return IMS_EDB;
+	char *ifcs = ifcs_text(sub);
+	if (ifcs == NULL)
+		return IMS_ENOMEM;
+	bind_record(s, sub, ifcs, 1);
+	int r = sqlite3_step(s);
+	done(s);
+	free(ifcs);
+	if (r == SQLITE_CONSTRAINT) {
+		LOG_INFO(MOD, "impi.taken impi=%s", sub->impi);
+		return IMS_EEXIST;
+	}
+	if (r != SQLITE_DONE)
+		return db_fail(st, "insert");
+	return insert_impus(st, sqlite3_last_insert_rowid(st->db), sub);
 }
 
 int hss_store_create(hss_store_t *st, const hss_sub_t *sub)
@@ -590,7 +730,6 @@ int hss_store_create(hss_store_t *st, const hss_sub_t *sub)
 int hss_store_create_bulk(hss_store_t *st, hss_sub_t *const *subs, unsigned n,
 			  unsigned *bad_index)
 {
-	sqlite3_stmt *s = NULL, *si = NULL;
 	unsigned i = 0;
 	if (bad_index != NULL)
 		*bad_index = 0;
@@ -603,64 +742,17 @@ int hss_store_create_bulk(hss_store_t *st, hss_sub_t *const *subs, unsigned n,
 			return IMS_EINVAL;
 		}
 	pthread_mutex_lock(&st->lock);
+	full_sync(st, 1);
 	/* One transaction for the whole batch (issue 4): all records or none,
 	 * and a single fsync at COMMIT instead of one per subscriber. */
 	int rc = begin(st);
-	if (rc != 0)
-		goto unlock;
-	if ((rc = prepare(st,
-			  "INSERT INTO subscriber(k, opc, op, amf, sqn, password, ifcs, hunting,"
-			  " created_at, updated_at, impi) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?9,?10)",
-			  &s)) != 0 ||
-	    (rc = prepare(st, "INSERT INTO impu(uri, sub_id, barred, pos) VALUES (?,?,?,?)", &si)) != 0)
-		goto out;
-	for (i = 0; i < n && rc == 0; i++) {
-		const hss_sub_t *sub = subs[i];
-		char *ifcs = ifcs_text(sub);
-		if (ifcs == NULL) {
-			rc = IMS_ENOMEM;
-			break;
-		}
-		bind_record(s, sub, ifcs, 1);
-		int r = sqlite3_step(s);
-		sqlite3_reset(s);
-		sqlite3_clear_bindings(s);
-		free(ifcs);
-		if (r == SQLITE_CONSTRAINT) {
-			LOG_INFO(MOD, "create.impi_taken index=%u impi=%s", i, sub->impi);
-			rc = IMS_EEXIST;
-			break;
-		}
-		if (r != SQLITE_DONE) {
-			rc = db_fail(st, "bulk.insert");
-			break;
-		}
-		sqlite3_int64 id = sqlite3_last_insert_rowid(st->db);
-		for (unsigned k = 0; k < sub->n_impus && rc == 0; k++) {
-			bind_text(si, 1, sub->impus[k].uri);
-			sqlite3_bind_int64(si, 2, id);
-			sqlite3_bind_int(si, 3, sub->impus[k].barred != 0);
-			sqlite3_bind_int(si, 4, (int)k);
-			r = sqlite3_step(si);
-			sqlite3_reset(si);
-			if (r == SQLITE_CONSTRAINT) {
-				LOG_INFO(MOD, "create.impu_taken index=%u impu=%s", i, sub->impus[k].uri);
-				rc = IMS_EEXIST;
-			} else if (r != SQLITE_DONE) {
-				rc = db_fail(st, "bulk.impu.insert");
-			}
-		}
-		if (rc != 0)
-			break;
+	if (rc == 0) {
+		for (i = 0; i < n && rc == 0; i++)
+			if ((rc = insert_sub(st, subs[i])) != 0)
+				break;
+		rc = finish(st, rc);
 	}
-out:
-	sqlite3_finalize(s);
-	sqlite3_finalize(si);
-	if (rc == 0)
-		rc = commit(st);
-	else
-		rollback(st);
-unlock:
+	full_sync(st, 0);
 	pthread_mutex_unlock(&st->lock);
 	if (rc != 0 && bad_index != NULL && i < n)
 		*bad_index = i;
@@ -678,19 +770,18 @@ int hss_store_replace(hss_store_t *st, const hss_sub_t *sub)
 	if (ifcs == NULL)
 		return IMS_ENOMEM;
 	pthread_mutex_lock(&st->lock);
+	full_sync(st, 1);
 	int rc = begin(st);
 	if (rc != 0)
 		goto unlock;
-	rc = prepare(st,
-		     sub->has_sqn
-		     ? "UPDATE subscriber SET k=?1, opc=?2, op=?3, amf=?4, sqn=?5, password=?6,"
-		       " ifcs=?7, hunting=?8, updated_at=?9 WHERE impi=?10 RETURNING id"
-		     : "UPDATE subscriber SET k=?1, opc=?2, op=?3, amf=?4, password=?6,"
-		       " ifcs=?7, hunting=?8, updated_at=?9 WHERE impi=?10 RETURNING id", &s);
-	if (rc != 0)
+	if ((s = stmt(st, sub->has_sqn ? Q_SUB_UPDATE_SQN : Q_SUB_UPDATE)) == NULL) {
+		rc = IMS_EDB;
 		goto out;
+	}
 	bind_record(s, sub, ifcs, sub->has_sqn);
 	int r = sqlite3_step(s);
+	sqlite3_int64 id = r == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	done(s);
 	if (r == SQLITE_DONE) {
 		rc = IMS_ENOENT;
 		goto out;
@@ -699,24 +790,22 @@ int hss_store_replace(hss_store_t *st, const hss_sub_t *sub)
 		rc = db_fail(st, "update");
 		goto out;
 	}
-	sqlite3_int64 id = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	s = NULL;
-	if ((rc = prepare(st, "DELETE FROM impu WHERE sub_id=?", &s)) != 0)
+	if ((s = stmt(st, Q_IMPUS_DELETE)) == NULL) {
+		rc = IMS_EDB;
 		goto out;
+	}
 	sqlite3_bind_int64(s, 1, id);
-	if (sqlite3_step(s) != SQLITE_DONE) {
+	r = sqlite3_step(s);
+	done(s);
+	if (r != SQLITE_DONE) {
 		rc = db_fail(st, "impu.delete");
 		goto out;
 	}
 	rc = insert_impus(st, id, sub);
 out:
-	sqlite3_finalize(s);
-	if (rc == 0)
-		rc = commit(st);
-	else
-		rollback(st);
+	rc = finish(st, rc);
 unlock:
+	full_sync(st, 0);
 	pthread_mutex_unlock(&st->lock);
 	free(ifcs);
 	if (rc == 0)
@@ -724,32 +813,27 @@ unlock:
 	return rc;
 }
 
-/* Runs one UPDATE/DELETE in its own transaction with ?1 = t1, ?2 = i2 and
- * (use3) ?3 = t3; IMS_ENOENT when no row changed. Caller holds the lock. */
-static int write_one(hss_store_t *st, const char *sql, const char *what,
-		     const char *t1, sqlite3_int64 i2, const char *t3, int use3)
+/* Runs one UPDATE/DELETE in its own transaction with ?1 = t1, ?2 = i2;
+ * IMS_ENOENT when no row changed. Caller holds the lock. */
+static int write_one(hss_store_t *st, stmt_id_t id, const char *what,
+		     const char *t1, sqlite3_int64 i2)
 {
-	sqlite3_stmt *s = NULL;
 	int rc = begin(st);
 	if (rc != 0)
 		return rc;
-	if ((rc = prepare(st, sql, &s)) != 0)
-		goto out;
-	bind_text(s, 1, t1);
-	sqlite3_bind_int64(s, 2, i2);
-	if (use3)
-		bind_text(s, 3, t3);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = db_fail(st, what);
-	else if (sqlite3_changes(st->db) == 0)
-		rc = IMS_ENOENT;
-out:
-	sqlite3_finalize(s);
-	if (rc == 0)
-		rc = commit(st);
-	else
-		rollback(st);
-	return rc;
+	sqlite3_stmt *s = stmt(st, id);
+	if (s == NULL) {
+		rc = IMS_EDB;
+	} else {
+		bind_text(s, 1, t1);
+		sqlite3_bind_int64(s, 2, i2);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			rc = db_fail(st, what);
+		else if (sqlite3_changes(st->db) == 0)
+			rc = IMS_ENOENT;
+		done(s);
+	}
+	return finish(st, rc);
 }
 
 int hss_store_delete(hss_store_t *st, const char *impi)
@@ -757,32 +841,24 @@ int hss_store_delete(hss_store_t *st, const char *impi)
 	if (impi == NULL)
 		return IMS_EINVAL;
 	pthread_mutex_lock(&st->lock);
-	/* impu rows go with it: ON DELETE CASCADE (foreign_keys=ON) */
-	int rc = write_one(st, "DELETE FROM subscriber WHERE impi=?1", "delete", impi, 0, NULL, 0);
+	full_sync(st, 1);
+	int rc = write_one(st, Q_SUB_DELETE, "delete", impi, 0);
+	full_sync(st, 0);
 	pthread_mutex_unlock(&st->lock);
 	if (rc == 0)
 		LOG_INFO(MOD, "subscriber.deleted impi=%s", impi);
 	return rc;
 }
 
-int hss_store_next_sqn(hss_store_t *st, const char *impi, unsigned n, uint64_t *first_sqn)
+/* Takes n SQNs inside the caller's write transaction. */
+static int sqn_next_locked(hss_store_t *st, const char *impi, unsigned n, uint64_t *first_sqn)
 {
-	sqlite3_stmt *s = NULL;
-	if (impi == NULL || n == 0 || first_sqn == NULL)
-		return IMS_EINVAL;
-	pthread_mutex_lock(&st->lock);
-	relaxed_sync(st, 1);
-	int rc = begin(st);
-	if (rc != 0)
-		goto unlock;
-	/* TS 33.102 Annex C: SQN is 48 bits; +1 per vector, wrapping at 2^48. */
-	if ((rc = prepare(st,
-			  "UPDATE subscriber SET sqn=((sqn + ?2) & 281474976710655) WHERE impi=?1 RETURNING sqn",
-			  &s)) != 0)
-		goto out;
+	sqlite3_stmt *s = stmt(st, Q_SQN_NEXT);
+	if (s == NULL)
+		return IMS_EDB;
 	bind_text(s, 1, impi);
 	sqlite3_bind_int64(s, 2, n);
-	int r = sqlite3_step(s);
+	int rc = 0, r = sqlite3_step(s);
 	if (r == SQLITE_ROW) {
 		uint64_t last = (uint64_t)sqlite3_column_int64(s, 0);
 		*first_sqn = (last - (n - 1)) & HSS_SQN_MAX;
@@ -791,15 +867,58 @@ int hss_store_next_sqn(hss_store_t *st, const char *impi, unsigned n, uint64_t *
 	} else {
 		rc = db_fail(st, "sqn.next");
 	}
-out:
-	sqlite3_finalize(s);
-	if (rc == 0)
-		rc = commit(st);
-	else
-		rollback(st);
-unlock:
-	relaxed_sync(st, 0);
+	done(s); /* before COMMIT: a statement still running blocks it */
+	return rc;
+}
+
+/* Sets the registration state inside the caller's write transaction. */
+static int reg_set_locked(hss_store_t *st, const char *impi, hss_reg_state_t state,
+			  const char *scscf_name)
+{
+	sqlite3_stmt *s = stmt(st, Q_REG_SET);
+	if (s == NULL)
+		return IMS_EDB;
+	bind_text(s, 1, impi);
+	sqlite3_bind_int(s, 2, (int)state);
+	bind_text(s, 3, scscf_name ? scscf_name : "");
+	int rc = 0;
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = db_fail(st, "reg.set");
+	else if (sqlite3_changes(st->db) == 0)
+		rc = IMS_ENOENT;
+	done(s);
+	return rc;
+}
+
+static int valid_state(hss_reg_state_t state)
+{
+	return state == HSS_REG_NOT_REGISTERED || state == HSS_REG_REGISTERED ||
+	       state == HSS_REG_UNREGISTERED;
+}
+
+int hss_store_next_sqn(hss_store_t *st, const char *impi, unsigned n, uint64_t *first_sqn)
+{
+	return hss_store_next_sqn_assign(st, impi, n, NULL, HSS_REG_NOT_REGISTERED, first_sqn);
+}
+
+int hss_store_next_sqn_assign(hss_store_t *st, const char *impi, unsigned n,
+			      const char *scscf_name, hss_reg_state_t state, uint64_t *first_sqn)
+{
+	if (impi == NULL || n == 0 || first_sqn == NULL || (scscf_name && !valid_state(state)))
+		return IMS_EINVAL;
+	pthread_mutex_lock(&st->lock);
+	int rc = begin(st);
+	if (rc == 0) {
+		if (scscf_name != NULL)
+			rc = reg_set_locked(st, impi, state, scscf_name);
+		if (rc == 0)
+			rc = sqn_next_locked(st, impi, n, first_sqn);
+		rc = finish(st, rc);
+	}
 	pthread_mutex_unlock(&st->lock);
+	if (rc == 0 && scscf_name != NULL)
+		LOG_DEBUG(MOD, "reg.set impi=%s state=%s scscf=%s", impi, hss_reg_state_name(state),
+			  scscf_name);
 	return rc;
 }
 
@@ -808,10 +927,7 @@ int hss_store_set_sqn(hss_store_t *st, const char *impi, uint64_t sqn)
 	if (impi == NULL || sqn > HSS_SQN_MAX)
 		return IMS_EINVAL;
 	pthread_mutex_lock(&st->lock);
-	relaxed_sync(st, 1);
-	int rc = write_one(st, "UPDATE subscriber SET sqn=?2 WHERE impi=?1", "sqn.set",
-			   impi, (sqlite3_int64)sqn, NULL, 0);
-	relaxed_sync(st, 0);
+	int rc = write_one(st, Q_SQN_SET, "sqn.set", impi, (sqlite3_int64)sqn);
 	pthread_mutex_unlock(&st->lock);
 	if (rc == 0)
 		LOG_INFO(MOD, "sqn.set impi=%s sqn=%llu", impi, (unsigned long long)sqn);
@@ -821,17 +937,15 @@ int hss_store_set_sqn(hss_store_t *st, const char *impi, uint64_t sqn)
 int hss_store_get_reg(hss_store_t *st, const char *id, hss_reg_state_t *state,
 		      char *scscf_name, size_t cap)
 {
-	sqlite3_stmt *s = NULL;
 	if (id == NULL || state == NULL)
 		return IMS_EINVAL;
 	pthread_mutex_lock(&st->lock);
-	int rc = prepare(st,
-			 "SELECT reg_state, scscf_name FROM subscriber WHERE impi=?1"
-			 " UNION ALL SELECT s.reg_state, s.scscf_name FROM subscriber s"
-			 " JOIN impu u ON u.sub_id=s.id WHERE u.uri=?1 LIMIT 1", &s);
-	if (rc == 0) {
+	sqlite3_stmt *s = stmt(st, Q_REG_GET);
+	int rc = IMS_EDB;
+	if (s != NULL) {
 		bind_text(s, 1, id);
 		int r = sqlite3_step(s);
+		rc = 0;
 		if (r == SQLITE_ROW) {
 			int v = sqlite3_column_int(s, 0);
 			*state = v == HSS_REG_REGISTERED ? HSS_REG_REGISTERED
@@ -845,8 +959,8 @@ int hss_store_get_reg(hss_store_t *st, const char *id, hss_reg_state_t *state,
 		} else {
 			rc = db_fail(st, "reg.get");
 		}
+		done(s);
 	}
-	sqlite3_finalize(s);
 	pthread_mutex_unlock(&st->lock);
 	return rc;
 }
@@ -854,14 +968,12 @@ int hss_store_get_reg(hss_store_t *st, const char *id, hss_reg_state_t *state,
 int hss_store_set_reg(hss_store_t *st, const char *impi, hss_reg_state_t state,
 		      const char *scscf_name)
 {
-	if (impi == NULL || (state != HSS_REG_NOT_REGISTERED && state != HSS_REG_REGISTERED &&
-			     state != HSS_REG_UNREGISTERED))
+	if (impi == NULL || !valid_state(state))
 		return IMS_EINVAL;
 	pthread_mutex_lock(&st->lock);
-	relaxed_sync(st, 1);
-	int rc = write_one(st, "UPDATE subscriber SET reg_state=?2, scscf_name=?3 WHERE impi=?1",
-			   "reg.set", impi, state, scscf_name ? scscf_name : "", 1);
-	relaxed_sync(st, 0);
+	int rc = begin(st);
+	if (rc == 0)
+		rc = finish(st, reg_set_locked(st, impi, state, scscf_name));
 	pthread_mutex_unlock(&st->lock);
 	if (rc == 0)
 		LOG_DEBUG(MOD, "reg.set impi=%s state=%s scscf=%s", impi, hss_reg_state_name(state),

@@ -209,6 +209,14 @@ int hss_store_impi_owns_impu(hss_store_t *st, const char *impi, const char *impu
 int hss_store_next_sqn(hss_store_t *st, const char *impi, unsigned n,
 		       uint64_t *first_sqn /* out */);
 
+/* As hss_store_next_sqn, and when scscf_name is not NULL sets the
+ * registration state and serving S-CSCF name ("" clears it) in the same
+ * transaction (a MAR naming a new S-CSCF: one write instead of two).
+ * Errors: IMS_EINVAL (n == 0, bad state), IMS_ENOENT, IMS_EDB. */
+int hss_store_next_sqn_assign(hss_store_t *st, const char *impi, unsigned n,
+			      const char *scscf_name, hss_reg_state_t state,
+			      uint64_t *first_sqn /* out */);
+
 /* Sets the stored SQN (the last one used), e.g. to SQN_MS after a
  * resynchronisation (TS 33.102 §6.3.5). Errors: IMS_EINVAL (> 48 bits),
  * IMS_ENOENT, IMS_EDB. */

@@ -375,6 +375,46 @@ static void test_store_sqn_reservation_is_atomic(void **state)
 	hss_sub_free(a);
 }
 
+/* A MAR naming a new S-CSCF: the name and the SQNs in one transaction. */
+static void test_store_sqn_assign(void **state)
+{
+	fx_t *fx = *state;
+	hss_sub_t *a = sub_make(IMPI1, "sip:a@" REALM, NULL), *out = NULL;
+	a->sqn = 7;
+	assert_int_equal(hss_store_create(fx->st, a), 0);
+	uint64_t first = 0;
+	assert_int_equal(hss_store_next_sqn_assign(fx->st, IMPI1, 2, "sip:scscf1", HSS_REG_NOT_REGISTERED,
+						   &first), 0);
+	assert_int_equal(first, 8);
+	assert_int_equal(hss_store_get_by_impi(fx->st, IMPI1, &out), 0);
+	assert_int_equal(out->sqn, 9);
+	assert_string_equal(out->scscf_name, "sip:scscf1");
+	assert_int_equal(out->reg_state, HSS_REG_NOT_REGISTERED);
+	hss_sub_free(out);
+
+	/* NULL name: the registration is left alone */
+	assert_int_equal(hss_store_set_reg(fx->st, IMPI1, HSS_REG_REGISTERED, "sip:scscf1"), 0);
+	assert_int_equal(hss_store_next_sqn_assign(fx->st, IMPI1, 1, NULL, HSS_REG_NOT_REGISTERED, &first), 0);
+	assert_int_equal(first, 10);
+	assert_int_equal(hss_store_get_by_impi(fx->st, IMPI1, &out), 0);
+	assert_int_equal(out->reg_state, HSS_REG_REGISTERED);
+	assert_string_equal(out->scscf_name, "sip:scscf1");
+	hss_sub_free(out);
+
+	/* bad input changes nothing */
+	assert_int_equal(hss_store_next_sqn_assign(fx->st, IMPI1, 1, "sip:x", (hss_reg_state_t)9, &first),
+			 IMS_EINVAL);
+	assert_int_equal(hss_store_next_sqn_assign(fx->st, IMPI1, 0, "sip:x", HSS_REG_REGISTERED, &first),
+			 IMS_EINVAL);
+	assert_int_equal(hss_store_next_sqn_assign(fx->st, IMPI2, 1, "sip:x", HSS_REG_REGISTERED, &first),
+			 IMS_ENOENT);
+	assert_int_equal(hss_store_get_by_impi(fx->st, IMPI1, &out), 0);
+	assert_int_equal(out->sqn, 10);
+	assert_string_equal(out->scscf_name, "sip:scscf1");
+	hss_sub_free(out);
+	hss_sub_free(a);
+}
+
 /* Two connections on one file (as two processes would have): BEGIN
  * IMMEDIATE + busy timeout still hand out disjoint SQNs. */
 static void test_store_sqn_disjoint_across_connections(void **state)
@@ -506,6 +546,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_list_pages, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_impi_owns_impu, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_sqn_reservation_is_atomic, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_sqn_assign, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_sqn_disjoint_across_connections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_registration_state, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_reopen_keeps_data_and_schema_version, setup, teardown),
