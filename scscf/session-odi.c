@@ -10,7 +10,7 @@
 
 #include "base/ims_err.h"
 
-#define NBUCKETS 1024
+#define NBUCKETS 65536 /* chains of ~4 at the default 262,144 entries */
 
 typedef struct odi_entry {
 	struct odi_entry *next;
@@ -25,6 +25,7 @@ struct scscf_odi_table {
 	pthread_mutex_t lock;
 	odi_entry_t *buckets[NBUCKETS];
 	size_t count, max;
+	int64_t full_scan_at; /* when a put last scanned a full table */
 	uint32_t ttl;
 };
 
@@ -36,7 +37,8 @@ int scscf_odi_table_create(uint32_t ttl_s, size_t max_entries, scscf_odi_table_t
 		return IMS_ENOMEM;
 	pthread_mutex_init(&t->lock, NULL);
 	t->ttl = ttl_s ? ttl_s : 300;
-	t->max = max_entries ? max_entries : 65536;
+	t->max = max_entries ? max_entries : 262144;
+	t->full_scan_at = -1;
 	*out = t;
 	return 0;
 }
@@ -126,8 +128,13 @@ int scscf_odi_put(scscf_odi_table_t *t, const scscf_odi_info_t *info, int64_t no
 
 	pthread_mutex_lock(&t->lock);
 	e->expires = now + (int64_t)t->ttl;
-	if (t->count >= t->max)
+	/* a full table is scanned for expired entries at most once a second
+	 * (a scan under the lock for every refused put made a full table
+	 * cost a core) */
+	if (t->count >= t->max && t->full_scan_at != now) {
+		t->full_scan_at = now;
 		expire_locked(t, now);
+	}
 	if (t->count >= t->max) {
 		pthread_mutex_unlock(&t->lock);
 		free(e);

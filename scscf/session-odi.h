@@ -41,7 +41,8 @@ typedef struct scscf_odi_info {
 } scscf_odi_info_t;
 
 /* Creates a table. ttl_s: seconds an entry lives (0 = 300); max_entries:
- * refuse new entries beyond it (0 = 65536).
+ * refuse new entries beyond it (0 = 262144; a full table looks for
+ * expired entries at most once a second).
  * Returns 0 and *out, or IMS_ENOMEM. */
 int scscf_odi_table_create(uint32_t ttl_s, size_t max_entries, scscf_odi_table_t **out /* out */);
 

@@ -71,8 +71,18 @@ static void count(const char *name, const char *help, const char *label, const c
 static void sess_free(void *data)
 {
 	sess_t *s = data;
-	if (s && s->have_view)
+	if (!s)
+		return;
+	if (s->have_view)
 		scscf_reg_view_release(&s->view);
+	/* The request this context sent to an AS is done with (its final
+	 * response went upstream and the transaction is over): the AS cannot
+	 * legitimately send it back any more, so its odi entry goes now
+	 * rather than after session.odi_ttl (at 1,000 calls/s with 2 ASs the
+	 * TTL alone kept 600,000 entries). */
+	if (s->token[0] && s->ctx && s->ctx->session)
+		scscf_odi_remove(((scscf_session_t *)s->ctx->session)->odi,
+				 ims_str_from(s->token, SCSCF_ODI_TOKEN_LEN));
 }
 
 static int reply(sip_proxy_ctx_t *pctx, int code, const char *reason)
@@ -615,6 +625,16 @@ scscf_isc_cache_t *scscf_session__isc_cache(scscf_ctx_t *ctx)
 void scscf_session_expire(scscf_ctx_t *ctx)
 {
 	scscf_session_t *ss = ctx ? ctx->session : NULL;
-	if (ss)
-		scscf_odi_expire(ss->odi, scscf_now());
+	if (!ss)
+		return;
+	scscf_odi_expire(ss->odi, scscf_now());
+	ims_gauge_set(ims_metrics_gauge("scscf_odi_entries",
+					"odi entries held for requests sent to an AS", NULL, NULL),
+		      (int64_t)scscf_odi_count(ss->odi));
+}
+
+size_t scscf_session__odi_count(scscf_ctx_t *ctx)
+{
+	scscf_session_t *ss = ctx ? ctx->session : NULL;
+	return ss ? scscf_odi_count(ss->odi) : 0;
 }

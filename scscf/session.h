@@ -38,5 +38,8 @@ void scscf_session_expire(scscf_ctx_t *ctx);
 /* Session side internals shared with isc-register.c: the User-Data cache
  * for third-party de-registrations (NULL before scscf_session_init). */
 struct scscf_isc_cache *scscf_session__isc_cache(scscf_ctx_t *ctx);
+/* Number of odi entries held (tests; the tick also sets the
+ * scscf_odi_entries gauge). */
+size_t scscf_session__odi_count(scscf_ctx_t *ctx);
 
 #endif

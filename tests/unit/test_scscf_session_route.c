@@ -332,6 +332,7 @@ static void test_originating_as_chain_and_return(void **state)
 	char token[40] = { 0 };
 	memcpy(token, odi + 5, 32);
 	assert_int_equal(strspn(token, "0123456789abcdef"), 32);
+	assert_int_equal(scscf_session__odi_count(&H.ctx), 1);
 
 	static char first_leg[4096];
 	snprintf(first_leg, sizeof(first_leg), "%s", to_as);
@@ -380,6 +381,15 @@ static void test_originating_as_chain_and_return(void **state)
 	       request(buf, sizeof(buf), "INVITE", BOB,
 		       "<sip:scscf.ims.example:6060;lr;odi=00000000000000000000000000000000>", ALICE, ALICE));
 	assert_int_equal(final_status(), 404);
+
+	/* The odi entry lives as long as the transaction that sent the
+	 * request to the AS, not session.odi_ttl: once the transactions are
+	 * over (64*T1 after the final response), none is left. */
+	for (int i = 0; i < 70; i++) {
+		ims_vclock_advance(&H.vc, 1000);
+		sip_proxy_test_run(H.p);
+	}
+	assert_int_equal(scscf_session__odi_count(&H.ctx), 0);
 }
 
 /* A 503 from a SESSION_TERMINATED AS goes back to the caller. */
