@@ -28,6 +28,7 @@ int hss_cfg_defaults(hss_cfg_t *cfg)
 	snprintf(ident, sizeof(ident), "hss.%s", HSS_DEFAULT_REALM);
 	cfg->rest_port = HSS_DEFAULT_REST_PORT;
 	cfg->rest_threads = 4;
+	cfg->dia_threads = HSS_DEFAULT_DIA_THREADS;
 	cfg->dia_port = HSS_DEFAULT_DIA_PORT;
 	if (set(&cfg->realm, HSS_DEFAULT_REALM) || set(&cfg->db_path, HSS_DEFAULT_DB) ||
 	    set(&cfg->rest_addr, HSS_DEFAULT_REST_ADDR) || set(&cfg->dia_identity, ident) ||
@@ -55,7 +56,7 @@ void hss_cfg_free(hss_cfg_t *cfg)
 const char *const hss_known_keys[] = {
 	"db", "realm", "scscf_name", "rest.addr", "rest.port", "rest.api_token", "rest.threads",
 	"diameter.identity", "diameter.realm", "diameter.listen.addr",
-	"diameter.listen.port", "diameter.conf", NULL
+	"diameter.listen.port", "diameter.threads", "diameter.conf", NULL
 };
 
 int hss_addr_is_loopback(const char *addr)
@@ -119,6 +120,9 @@ int hss_cfg_read(hss_cfg_t *cfg, ims_cfg_t *y, char *err, size_t errlen)
 	if ((rc = ims_cfg_int(y, "diameter.listen.port", HSS_DEFAULT_DIA_PORT, 1, 65535, &n)) != 0)
 		goto bad;
 	cfg->dia_port = (int)n;
+	if ((rc = ims_cfg_int(y, "diameter.threads", HSS_DEFAULT_DIA_THREADS, 1, 64, &n)) != 0)
+		goto bad;
+	cfg->dia_threads = (int)n;
 	if ((rc = ims_cfg_str(y, "diameter.conf", "", &s)) != 0)
 		goto bad;
 	if ((rc = set(&cfg->dia_conf_path, s[0] ? s : NULL)) != 0)

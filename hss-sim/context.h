@@ -14,6 +14,7 @@
 #define HSS_DEFAULT_REST_PORT 8080
 #define HSS_DEFAULT_DIA_ADDR "127.0.0.1"
 #define HSS_DEFAULT_DIA_PORT 3868
+#define HSS_DEFAULT_DIA_THREADS 4 /* freeDiameter AppServThreads */
 
 /* Configuration as read from the YAML file (docs/hss.md lists the keys).
  * Strings are owned by the context (freed by hss_ctx_destroy). */
@@ -28,6 +29,7 @@ typedef struct hss_cfg {
 	char *dia_realm;        /* diameter.realm (default realm) */
 	char *dia_addr;         /* diameter.listen.addr */
 	int dia_port;           /* diameter.listen.port */
+	int dia_threads;        /* diameter.threads: Cx handler threads */
 	char *dia_conf_path;    /* diameter.conf: extra freeDiameter conf, NULL if unset */
 	char *scscf_name;       /* scscf_name: the S-CSCF offered in Server-Capabilities
 	                         * (UAA/LIA), NULL = sip:scscf.<realm>:6060 */

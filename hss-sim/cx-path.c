@@ -42,6 +42,7 @@ static int cx_start(hss_ctx_t *ctx, char *err, size_t errlen)
 	c.listen_addr = ctx->cfg.dia_addr;
 	c.port = (uint16_t)(ctx->cfg.dia_port > 0 ? ctx->cfg.dia_port : HSS_DEFAULT_DIA_PORT);
 	c.accept_realm_peers = 1; /* any CSCF of our realm may connect */
+	c.app_threads = (unsigned)(ctx->cfg.dia_threads > 0 ? ctx->cfg.dia_threads : HSS_DEFAULT_DIA_THREADS);
 	c.extra_conf = ctx->cfg.dia_conf_path;
 	int rc = cx_core_start(&c);
 	if (rc) {

@@ -141,7 +141,8 @@ void hss_sub_list_free(hss_sub_t **subs, unsigned n);
 const char *hss_reg_state_name(hss_reg_state_t st);
 
 /* Opens (creating if needed) the database at `path` (":memory:" works),
- * sets WAL + synchronous=FULL + busy_timeout, creates or migrates the
+ * sets WAL + busy_timeout (synchronous=FULL for provisioning commits, NORMAL
+ * for the Cx writes), creates or migrates the
  * schema (table schema_version). On success *out owns the store; close it
  * with hss_store_close. Errors: IMS_EDB (message logged), IMS_ENOMEM. */
 int hss_store_open(const char *path, hss_store_t **out /* out */);

@@ -119,7 +119,7 @@ int cx_core_conf_render(const cx_core_cfg_t *cfg, const char *cert, const char *
 	/* TS 29.229 §7: Cx runs over TCP or SCTP; the lab uses TCP only */
 	EMIT("No_SCTP;\nNo_IPv6;\nNoRelay;\n");
 	EMIT("TcTimer = %u;\n", cfg->tc_timer ? cfg->tc_timer : 5);
-	EMIT("AppServThreads = 4;\n");
+	EMIT("AppServThreads = %u;\n", cfg->app_threads ? cfg->app_threads : 4u);
 	EMIT("TLS_Cred = \"%s\", \"%s\";\n", cert, key);
 	if (ca)
 		EMIT("TLS_CA = \"%s\";\n", ca);

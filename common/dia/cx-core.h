@@ -44,6 +44,8 @@ typedef struct cx_core_cfg {
 				  * NULL: our realm */
 	int fd_log_level;        /* freeDiameter's own level (FD_LOG_*);
 				  * 0: errors only */
+	unsigned app_threads;    /* freeDiameter dispatch threads running the
+				  * request handlers (AppServThreads); 0: 4 */
 	const char *extra_conf;  /* optional file of freeDiameter directives
 				  * appended to the generated configuration
 				  * (extensions, more peers) */

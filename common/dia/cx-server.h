@@ -12,7 +12,8 @@
  * bad length: DIAMETER_INVALID_AVP_LENGTH).
  *
  * Threading: handlers run on freeDiameter's dispatch threads, several at
- * once (AppServThreads = 4): they must be thread-safe. */
+ * once (AppServThreads, cx_core_cfg_t.app_threads, 4 by default): they
+ * must be thread-safe. */
 #ifndef CX_SERVER_H
 #define CX_SERVER_H
 

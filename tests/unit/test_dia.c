@@ -444,6 +444,10 @@ static void test_conf_render(void **state)
 	assert_non_null(strstr(buf, "ConnectTo = \"127.0.0.1\"; Port = 23868;"));
 	assert_non_null(strstr(buf, "TLS_Cred = \"/x/c.pem\", \"/x/k.pem\";"));
 	assert_null(strstr(buf, "ListenOn"));
+	assert_non_null(strstr(buf, "AppServThreads = 4;")); /* app_threads 0: default */
+	c.app_threads = 1;
+	assert_true(cx_core_conf_render(&c, "/x/c.pem", "/x/k.pem", NULL, buf, sizeof buf) > 0);
+	assert_non_null(strstr(buf, "AppServThreads = 1;"));
 	assert_int_equal(cx_core_conf_render(&c, "/x/c.pem", "/x/k.pem", NULL, buf, 40),
 			 IMS_ENOSPC);
 	c.identity = NULL;

@@ -305,6 +305,9 @@ static void test_cfg_token_required_off_loopback(void **state)
 		{ "rest:\n  addr: \"::1\"\n", 0, "" },
 		{ "rest:\n  port: 70000\n", IMS_ECONFIG, "rest.port: " },
 		{ "diameter:\n  listen:\n    port: 0\n", IMS_ECONFIG, "diameter.listen.port: " },
+		{ "diameter:\n  threads: 0\n", IMS_ECONFIG, "diameter.threads: " },
+		{ "diameter:\n  threads: 65\n", IMS_ECONFIG, "diameter.threads: " },
+		{ "diameter:\n  threads: 1\n", 0, "" },
 		{ "scscf_name: scscf.example.org\n", IMS_ECONFIG, "scscf_name: \"scscf.example.org\" is not a sip: URI" },
 		{ "scscf_name: sip:scscf.example.org:16060\n", 0, "" },
 	};
@@ -335,6 +338,7 @@ static void test_cfg_defaults_follow_realm(void **state)
 	assert_string_equal(cfg.dia_realm, "ims.example.org");
 	assert_int_equal(cfg.rest_port, 8080);
 	assert_int_equal(cfg.dia_port, 3868);
+	assert_int_equal(cfg.dia_threads, 4);
 	assert_string_equal(cfg.rest_addr, "127.0.0.1");
 	assert_null(cfg.rest_api_token);
 	assert_null(cfg.dia_conf_path);
