@@ -4,7 +4,11 @@
 # SAR load with tests/tools/cx-client --bench and print answers/s, p50/p99.
 # Usage: tests/bench/hss_cx.sh BUILD_DIR   (a Release build, e.g. build-h14-rel)
 # Env: USERS (100000), BATCH (10000), REQS (100000 per command), INFLIGHT (64).
-# Ports 25000 (REST) and 25001 (Diameter); DB under /tmp.
+# PERF=1: perf record -g on ims-hss for PERF_SECS (6) s of each phase
+# (report in PERF_DIR, default /tmp/hss_cx_perf). For each phase the script
+# prints the CPU of ims-hss and of cx-client (% of one core over the phase)
+# and the CPU used by other processes on the machine (shared hosts).
+# Ports REST_PORT (25000) and DIA_PORT (25001); DB under /tmp.
 set -u
 BUILD=${1:?usage: hss_cx.sh BUILD_DIR}
 BIN=$BUILD/bin
@@ -12,13 +16,20 @@ USERS=${USERS:-100000}
 BATCH=${BATCH:-10000}
 REQS=${REQS:-100000}
 INFLIGHT=${INFLIGHT:-64}
-REST_PORT=25000
-DIA_PORT=25001
+PERF=${PERF:-0}
+PERF_SECS=${PERF_SECS:-6}
+PERF_DIR=${PERF_DIR:-/tmp/hss_cx_perf}
+BENCH_LIB=$(cd "$(dirname "$0")/lib" && pwd)
+CLK_TCK=$(getconf CLK_TCK)
+REST_PORT=${REST_PORT:-25000}
+DIA_PORT=${DIA_PORT:-25001}
 REALM=ims.mnc001.mcc001.3gppnetwork.org
 API=http://127.0.0.1:$REST_PORT/api/v1/subscribers
 WORK=$(mktemp -d /tmp/hss_cx_bench.XXXXXX)
 HSS_PID=
+PERF_PID=
 cleanup() {
+  [ -n "$PERF_PID" ] && { kill -INT "$PERF_PID" 2>/dev/null; wait "$PERF_PID" 2>/dev/null; }
   [ -n "$HSS_PID" ] && { kill "$HSS_PID" 2>/dev/null; wait "$HSS_PID" 2>/dev/null; }
   rm -rf "$WORK"
 }
@@ -38,6 +49,7 @@ diameter:
   listen:
     addr: 127.0.0.1
     port: $DIA_PORT
+  threads: ${DIA_THREADS:-4}
 YAML
 "$BIN/ims-hss" -c "$WORK/hss.yaml" >"$WORK/hss.log" 2>&1 &
 HSS_PID=$!
@@ -83,9 +95,51 @@ echo "bulk_provisioning subscribers=$total seconds=$(echo "$t1 - $t0" | bc)"
 CXC=("$BIN/cx-client" --realm "$REALM" --peer-port "$DIA_PORT" --identity "scscf.$REALM"
      --timeout 5000 --connect-timeout 5000 --users "$USERS" --pad 5
      --bench "$REQS" --inflight "$INFLIGHT")
-echo "# MAR: ${CXC[*]} mar --impi '0010100000{n}@$REALM' --impu 'sip:0010100000{n}@$REALM' --server-name sip:scscf.$REALM:6060"
-"${CXC[@]}" mar --impi "0010100000{n}@$REALM" --impu "sip:0010100000{n}@$REALM" \
-  --server-name "sip:scscf.$REALM:6060" | sed 's/^/mar /'
-echo "# SAR: ${CXC[*]} sar --impi '0010100000{n}@$REALM' --impu 'sip:0010100000{n}@$REALM' --server-name sip:scscf.$REALM:6060 --sat REGISTRATION"
-"${CXC[@]}" sar --impi "0010100000{n}@$REALM" --impu "sip:0010100000{n}@$REALM" \
-  --server-name "sip:scscf.$REALM:6060" --sat REGISTRATION | sed 's/^/sar /'
+hss_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$HSS_PID/stat"; }
+
+# run_phase NAME ARGS...: one cx-client --bench run, with the CPU split
+run_phase() {
+  local name=$1 t0 t1 h0 h1 ct
+  shift
+  echo "# $name: ${CXC[*]} $*"
+  python3 "$BENCH_LIB/procsnap.py" "$WORK/$name.p0.json" $$
+  h0=$(hss_ticks)
+  t0=$(date +%s.%N)
+  if [ "$PERF" = 1 ]; then
+    mkdir -p "$PERF_DIR"
+    ( sleep 1; exec perf record -q -g -e cpu-clock -p "$HSS_PID" -o "$PERF_DIR/$name.data" \
+        -- sleep "$PERF_SECS" ) >/dev/null 2>&1 &
+    PERF_PID=$!
+  fi
+  ct=$( { TIMEFORMAT='%U %S'; time "${CXC[@]}" "$@" > "$WORK/$name.out"; } 2>&1 | tail -1)
+  t1=$(date +%s.%N)
+  h1=$(hss_ticks)
+  python3 "$BENCH_LIB/procsnap.py" "$WORK/$name.p1.json" $$
+  sed "s/^/$name /" "$WORK/$name.out"
+  if [ -n "$PERF_PID" ]; then
+    wait "$PERF_PID"
+    PERF_PID=
+    perf report -i "$PERF_DIR/$name.data" --no-children --sort dso,sym --stdio 2>/dev/null \
+      | grep -v '^#' | grep '%' | head -40 > "$PERF_DIR/$name.top.txt"
+    echo "$name perf: $PERF_DIR/$name.data (top symbols: $PERF_DIR/$name.top.txt)"
+  fi
+  cp "$WORK/$name.p0.json" "$WORK/procs0.json"
+  cp "$WORK/$name.p1.json" "$WORK/procs1.json"
+  python3 - "$BENCH_LIB" "$WORK" "$CLK_TCK" "$t0" "$t1" "$h0" "$h1" "$ct" "$name" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+import stepstats
+tck, t0, t1 = float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+wall = t1 - t0
+hss = (int(sys.argv[7]) - int(sys.argv[6])) / tck / wall * 100
+u, s = (float(x) for x in sys.argv[8].split())
+pct, top = stepstats.other_cpu(sys.argv[2], tck, wall)
+print("%s cpu seconds=%.2f ims-hss=%.0f%% cx-client=%.0f%% (of one core; 2 cores = 200%%) other=%s%% %s"
+      % (sys.argv[9], wall, hss, (u + s) / wall * 100, pct, top))
+PY
+}
+
+run_phase mar mar --impi "0010100000{n}@$REALM" --impu "sip:0010100000{n}@$REALM" \
+  --server-name "sip:scscf.$REALM:6060"
+run_phase sar sar --impi "0010100000{n}@$REALM" --impu "sip:0010100000{n}@$REALM" \
+  --server-name "sip:scscf.$REALM:6060" --sat REGISTRATION
