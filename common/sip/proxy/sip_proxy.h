@@ -21,7 +21,7 @@
  *     back as usual), 487 sent upstream when no branch exists (e.g. while
  *     suspended); unmatched -> 481 (RFC 3261 §9.2);
  *   - a response matching no transaction whose top Via is ours (a 2xx
- *     retransmission after the transaction ended, RFC 6026; an answer to a
+ *     retransmission after the context ended, RFC 6026; an answer to a
  *     stateless relay) is forwarded by its next Via (§16.11, §18.2.2);
  *     others are dropped; so is a status outside 100-699.
  *
@@ -46,8 +46,11 @@
  * sip_proxy_resume() and sip_proxy_post(), which are safe from any thread
  * (e.g. a freeDiameter callback).
  *
- * Memory: a context has an arena (sip_proxy_ctx_arena) that lives until the
- * server transaction ends and every branch is done; the request given to
+ * Memory: a context has an arena (sip_proxy_ctx_arena) that lives until its
+ * final response went upstream, every branch is done and it is not
+ * suspended (then its transactions go on without it, shrunk, absorbing
+ * retransmissions; a later 2xx retransmission is forwarded by Via without
+ * hooks); the request given to
  * the hook (sip_proxy_ctx_msg) is a working copy the daemon may edit; each
  * branch forwards a copy of it with the target's changes.
  */
