@@ -169,14 +169,7 @@ regs=$(curl -s -m 5 "http://127.0.0.1:$MS/metrics" | awk '$1 == "scscf_register_
 echo "registered: ${regs:-?} of $USERS (sipp exit $reg_rc)"
 [ "${regs:-0}" -ge $(( USERS * 999 / 1000 )) ] || bench_die "registration incomplete: ${regs:-0}; see $OUT/reg.out"
 
-UAS_TMO=$(( RUN_BUDGET_S + 120 ))
-( cd "$OUT" && exec timeout -k 5 "$UAS_TMO" sipp -sf "$BENCH/sipp/uas_call.xml" -i 127.0.0.1 \
-    -p "$UAS_PORT" -nostdin -buff_size 4194304 -timeout "$UAS_TMO" -trace_err \
-    -error_file uas_errors.log > uas.out 2>&1 ) &
-UAS_WRAP=$!
-sleep 0.5
-kill -0 "$UAS_WRAP" 2>/dev/null || bench_die "UAS sipp did not start"
-UAS_PID=$(pgrep -P "$UAS_WRAP" sipp || echo "$UAS_WRAP")
+bench_start_uas "$UAS_PORT"
 SUT_PIDS="$SCSCF_PID$AS_PIDS"
 echo "SUT: ims-scscf $SCSCF_PID, ASs$AS_PIDS; UAS sipp $UAS_PID"
 BENCH_T0=$(date +%s)  # the run budget counts from the first call step
@@ -185,7 +178,7 @@ ladder scscf_as_call "$CALL_RATES" -sf "$BENCH/sipp/scscf_as_uac.xml" -inf "$OUT
   -i 127.0.0.1 -p "$LOAD_PORT" -key realm "$REALM" -key scscf "$TARGET" \
   -default_behaviors all,-abortunexp
 curl -s -m 5 "http://127.0.0.1:$MS/metrics" > "$OUT/scscf_metrics.txt"
-grep -E '^scscf_(as_requests|as_failures|session_requests)_total' "$OUT/scscf_metrics.txt"
+grep -E '^scscf_((as_requests|as_failures|session_requests)_total|odi_entries)' "$OUT/scscf_metrics.txt"
 python3 "$BENCH/lib/summarize.py" "$OUT" | tee "$OUT/summary.txt"
 # the S-CSCF's own CPU per call (its share in sut_split / achieved rate)
 python3 - "$OUT/steps.jsonl" <<'PY' | tee "$OUT/scscf_cpu.txt"
