@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -397,38 +398,11 @@ static void build_resync(uint8_t out[30])
 
 /* ---- bench: N requests with W in flight -------------------------------- */
 
-/* The sender sleeps until a batch of slots is free (bn.batch: an eighth of
- * the window) rather than waking for every answer: on a 2-core host a
- * wake-up per answer made the client cost as much as a third of the HSS
- * it measures (docs/PERFORMANCE.md, "HSS Cx"). */
 static struct {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	unsigned free_slots, batch;  /* under mu */
+	sem_t slots;                 /* free in-flight slots */
 	uint64_t *start_us, *lat_us; /* per request */
 	atomic_uint answered, ok, failed;
-} bn = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
-
-static void slots_put(unsigned n)
-{
-	pthread_mutex_lock(&bn.mu);
-	bn.free_slots += n;
-	if (bn.free_slots >= bn.batch)
-		pthread_cond_signal(&bn.cv);
-	pthread_mutex_unlock(&bn.mu);
-}
-
-/* Waits until at least `want` slots are free; takes them all (>= want). */
-static unsigned slots_take(unsigned want)
-{
-	pthread_mutex_lock(&bn.mu);
-	while (bn.free_slots < want)
-		pthread_cond_wait(&bn.cv, &bn.mu);
-	unsigned n = bn.free_slots;
-	bn.free_slots = 0;
-	pthread_mutex_unlock(&bn.mu);
-	return n;
-}
+} bn;
 
 static uint64_t now_us(void)
 {
@@ -450,7 +424,7 @@ static void bench_cb(void *arg, const cx_answer_t *ans)
 	} else {
 		atomic_fetch_add(&bn.failed, 1);
 	}
-	slots_put(1);
+	sem_post(&bn.slots);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -478,11 +452,9 @@ static int run_bench(const char *impi_tmpl, const char *const *impu_tmpl)
 	unsigned n = opt.bench, w = opt.inflight ? opt.inflight : 1;
 	bn.start_us = calloc(n, sizeof(uint64_t));
 	bn.lat_us = calloc(n, sizeof(uint64_t));
-	if (bn.start_us == NULL || bn.lat_us == NULL)
+	if (bn.start_us == NULL || bn.lat_us == NULL || sem_init(&bn.slots, 0, w) != 0)
 		die("bench: %s", "out of memory");
-	bn.free_slots = w;
-	bn.batch = w / 8 ? w / 8 : 1;
-	unsigned send_err = 0, have = 0;
+	unsigned send_err = 0;
 	uint64_t t0 = now_us();
 	for (unsigned i = 0; i < n; i++) {
 		char ibuf[300], ubuf[CX_MAX_IMPU][300];
@@ -492,20 +464,17 @@ static int run_bench(const char *impi_tmpl, const char *const *impu_tmpl)
 			r.user_name = subst(impi_tmpl, user, ibuf, sizeof ibuf);
 		for (unsigned k = 0; k < r.n_impu; k++)
 			r.impu[k] = subst(impu_tmpl[k], user, ubuf[k], sizeof ubuf[k]);
-		if (have == 0)
-			have = slots_take(n - i < bn.batch ? n - i : bn.batch);
-		have--;
+		while (sem_wait(&bn.slots) != 0)
+			;
 		bn.start_us[i] = now_us();
 		if (cx_client_send(&r, opt.timeout, bench_cb, (void *)(uintptr_t)i) != 0) {
 			send_err++;
-			have++;
+			sem_post(&bn.slots);
 		}
 	}
-	pthread_mutex_lock(&bn.mu);
-	bn.batch = w; /* now wait for every slot: all callbacks ran */
-	pthread_mutex_unlock(&bn.mu);
-	slots_put(have);
-	(void)slots_take(w);
+	for (unsigned k = 0; k < w; k++) /* every slot back: all callbacks ran */
+		while (sem_wait(&bn.slots) != 0)
+			;
 	uint64_t el = now_us() - t0;
 	unsigned answered = atomic_load(&bn.answered);
 	qsort(bn.lat_us, n, sizeof(uint64_t), cmp_u64);
@@ -518,6 +487,7 @@ static int run_bench(const char *impi_tmpl, const char *const *impu_tmpl)
 	       (double)bn.lat_us[(size_t)((double)n * 0.99)] / 1000.0);
 	free(bn.start_us);
 	free(bn.lat_us);
+	sem_destroy(&bn.slots);
 	return answered == n ? 0 : 1;
 }
 
