@@ -3,7 +3,8 @@
 # POST /api/v1/subscribers/bulk (batches of BATCH, timed), then drive MAR and
 # SAR load with tests/tools/cx-client --bench and print answers/s, p50/p99.
 # Usage: tests/bench/hss_cx.sh BUILD_DIR   (a Release build, e.g. build-h14-rel)
-# Env: USERS (100000), BATCH (10000), REQS (100000 per command), INFLIGHT (64).
+# Env: USERS (100000), BATCH (10000), REQS (100000 per command), INFLIGHT (64),
+# DIA_THREADS (4: the HSS key diameter.threads).
 # PERF=1: perf record -g on ims-hss for PERF_SECS (6) s of each phase
 # (report in PERF_DIR, default /tmp/hss_cx_perf). For each phase the script
 # prints the CPU of ims-hss and of cx-client (% of one core over the phase)
