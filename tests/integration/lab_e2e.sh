@@ -137,6 +137,13 @@ if [ -f "$SRC/tests/tools/demo-as.py" ] && command -v python3 >/dev/null; then
 	# request larger than 1300 bytes would go by TCP (RFC 3261 §18.1.1).
 	python3 "$SRC/tests/tools/demo-as.py" --port $AS_PORT --name lab-as --log as.log 2>as.err &
 	PIDS+=($!)
+	# python can take over a second to start on a loaded machine: a
+	# request sent before it binds is ICMP-refused (503, the AS skipped)
+	for _ in $(seq 1 100); do
+		[ -n "$(ss -Hlun "sport = :$AS_PORT" 2>/dev/null)" ] && break
+		sleep 0.1
+	done
+	[ -n "$(ss -Hlun "sport = :$AS_PORT" 2>/dev/null)" ] || fail "demo AS not listening on $AS_PORT: $(cat as.err)"
 	K=$(printf '%s' 465b5ce8b199b49f | od -An -tx1 | tr -d ' \n')
 	OP=$(printf '%s' cdc202d5123e20f6 | od -An -tx1 | tr -d ' \n')
 	AMF=$(printf '%s' 80 | od -An -tx1 | tr -d ' \n')
