@@ -10,7 +10,8 @@
 #include "base/ims_err.h"
 #include "sip/msg/sip_msg.h"
 
-#define NBUCKETS 1024u
+#define NBUCKETS 16384u
+#define MAX_IMPU_NODES (PCSCF_REG_MAX_LIST + 1) /* the IMPU, then each associated URI */
 
 typedef struct entry {
 	struct entry *next_flow;    /* chain in the flow index */
@@ -19,18 +20,22 @@ typedef struct entry {
 	pcscf_reg_t *reg;
 	uint32_t flow_hash;
 	uint32_t contact_hash[PCSCF_REG_MAX_LIST];
+	uint32_t impu_hash[MAX_IMPU_NODES]; /* by index node idx (see cnode_t) */
 } entry_t;
 
+/* A node of the contact index (idx: which contact) or of the public
+ * identity index (idx 0: reg->impu, idx i > 0: reg->assoc[i - 1]). */
 typedef struct cnode {
 	struct cnode *next;
 	entry_t *e;
-	unsigned idx; /* which contact */
+	unsigned idx;
 } cnode_t;
 
 struct pcscf_reg_store {
 	pthread_mutex_t mu;
 	entry_t *flows[NBUCKETS];
 	cnode_t *contacts[NBUCKETS];
+	cnode_t *impus[NBUCKETS];
 	entry_t *all;
 	unsigned count;
 };
@@ -55,6 +60,52 @@ static uint32_t contact_hash(ims_str_t uri)
 		return ims_str_casehash(uri);
 	uint32_t h = ims_str_casehash(u.host);
 	return h ^ (uint32_t)(u.port ? u.port : 5060) * 2654435761u;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* FNV-1a over v with %XX escapes decoded, letters folded and the RFC 3966
+ * visual separators skipped: coarser than every equality sip_uri_equal()
+ * applies to a user part or host (escapes, host case, tel separators), so
+ * two equal URIs always hash alike. */
+static uint32_t norm_hash(ims_str_t v, uint32_t h)
+{
+	for (uint32_t i = 0; i < v.len; i++) {
+		int c = (unsigned char)v.s[i];
+		if (c == '%' && i + 2 < v.len && hexval(v.s[i + 1]) >= 0 &&
+		    hexval(v.s[i + 2]) >= 0) {
+			c = hexval(v.s[i + 1]) * 16 + hexval(v.s[i + 2]);
+			i += 2;
+		}
+		if (c >= 'A' && c <= 'Z')
+			c |= 0x20;
+		if (c == '-' || c == '.' || c == '(' || c == ')')
+			continue;
+		h = (h ^ (uint32_t)c) * 16777619u;
+	}
+	return h;
+}
+
+/* Public identities are indexed by user and host, normalised so that
+ * URIs sip_uri_equal() calls equal share a bucket; a string that does not
+ * parse, or a URI of another scheme, is compared as it is and hashed so. */
+static uint32_t impu_hash(ims_str_t uri)
+{
+	sip_uri_t u;
+	if (sip_uri_parse(uri, NULL, &u) != 0 || u.scheme == SIP_URI_OTHER)
+		return ims_str_casehash(uri);
+	return norm_hash(u.host, norm_hash(u.user, 2166136261u) * 31u);
+}
+
+static ims_str_t impu_of(const entry_t *e, unsigned idx)
+{
+	return idx == 0 ? e->reg->impu : e->reg->assoc[idx - 1];
 }
 
 static int uri_equal_str(ims_str_t a, ims_str_t b)
@@ -83,6 +134,20 @@ pcscf_reg_store_t *pcscf_reg_store_create(void)
 	return st;
 }
 
+/* Frees every node of e in one bucket of an index. */
+static void unlink_nodes(cnode_t **cp, const entry_t *e)
+{
+	while (*cp) {
+		if ((*cp)->e == e) {
+			cnode_t *dead = *cp;
+			*cp = dead->next;
+			free(dead);
+		} else {
+			cp = &(*cp)->next;
+		}
+	}
+}
+
 static void unlink_entry(pcscf_reg_store_t *st, entry_t *e)
 {
 	entry_t **pp = &st->flows[e->flow_hash % NBUCKETS];
@@ -90,18 +155,10 @@ static void unlink_entry(pcscf_reg_store_t *st, entry_t *e)
 		pp = &(*pp)->next_flow;
 	if (*pp)
 		*pp = e->next_flow;
-	for (unsigned i = 0; i < e->reg->n_contacts; i++) {
-		cnode_t **cp = &st->contacts[e->contact_hash[i] % NBUCKETS];
-		while (*cp) {
-			if ((*cp)->e == e) {
-				cnode_t *dead = *cp;
-				*cp = dead->next;
-				free(dead);
-			} else {
-				cp = &(*cp)->next;
-			}
-		}
-	}
+	for (unsigned i = 0; i < e->reg->n_contacts; i++)
+		unlink_nodes(&st->contacts[e->contact_hash[i] % NBUCKETS], e);
+	for (unsigned i = e->reg->impu.len ? 0 : 1; i <= e->reg->n_assoc; i++)
+		unlink_nodes(&st->impus[e->impu_hash[i] % NBUCKETS], e);
 	if (e->prev)
 		e->prev->next = e->next;
 	else
@@ -186,8 +243,15 @@ int pcscf_reg_store_put(pcscf_reg_store_t *st, const pcscf_reg_t *reg)
 		free(e);
 		return IMS_ENOMEM;
 	}
-	cnode_t *nodes[PCSCF_REG_MAX_LIST] = { 0 };
-	for (unsigned i = 0; i < e->reg->n_contacts; i++) {
+	/* nodes[0 .. n_contacts): the contacts; then one per public identity */
+	cnode_t *nodes[PCSCF_REG_MAX_LIST + MAX_IMPU_NODES] = { 0 };
+	unsigned nc = e->reg->n_contacts, ni = 0;
+	unsigned impu_idx[MAX_IMPU_NODES];
+	if (e->reg->impu.len)
+		impu_idx[ni++] = 0;
+	for (unsigned i = 0; i < e->reg->n_assoc; i++)
+		impu_idx[ni++] = i + 1;
+	for (unsigned i = 0; i < nc + ni; i++) {
 		nodes[i] = malloc(sizeof(cnode_t));
 		if (!nodes[i]) {
 			for (unsigned j = 0; j < i; j++)
@@ -196,8 +260,11 @@ int pcscf_reg_store_put(pcscf_reg_store_t *st, const pcscf_reg_t *reg)
 			free(e);
 			return IMS_ENOMEM;
 		}
-		e->contact_hash[i] = contact_hash(e->reg->contacts[i]);
 	}
+	for (unsigned i = 0; i < nc; i++)
+		e->contact_hash[i] = contact_hash(e->reg->contacts[i]);
+	for (unsigned i = 0; i < ni; i++)
+		e->impu_hash[impu_idx[i]] = impu_hash(impu_of(e, impu_idx[i]));
 	e->flow_hash = flow_hash(reg->flow.transport, reg->flow.ip, reg->flow.port);
 
 	pthread_mutex_lock(&st->mu);
@@ -206,11 +273,18 @@ int pcscf_reg_store_put(pcscf_reg_store_t *st, const pcscf_reg_t *reg)
 		unlink_entry(st, old);
 	e->next_flow = st->flows[e->flow_hash % NBUCKETS];
 	st->flows[e->flow_hash % NBUCKETS] = e;
-	for (unsigned i = 0; i < e->reg->n_contacts; i++) {
+	for (unsigned i = 0; i < nc; i++) {
 		nodes[i]->e = e;
 		nodes[i]->idx = i;
 		nodes[i]->next = st->contacts[e->contact_hash[i] % NBUCKETS];
 		st->contacts[e->contact_hash[i] % NBUCKETS] = nodes[i];
+	}
+	for (unsigned i = 0; i < ni; i++) {
+		cnode_t *n = nodes[nc + i];
+		n->e = e;
+		n->idx = impu_idx[i];
+		n->next = st->impus[e->impu_hash[n->idx] % NBUCKETS];
+		st->impus[e->impu_hash[n->idx] % NBUCKETS] = n;
 	}
 	e->next = st->all;
 	if (st->all)
@@ -284,19 +358,24 @@ int pcscf_reg_has_impu(const pcscf_reg_t *reg, ims_str_t uri)
 	return 0;
 }
 
+/* Through the identity index: a de-registration NOTIFY costs the length
+ * of one bucket, not a pass over every registration. An entry matches
+ * when its IMPU or one of its associated URIs equals impu; removing it
+ * frees its nodes, so the bucket is searched again until none matches. */
 int pcscf_reg_store_remove_impu(pcscf_reg_store_t *st, ims_str_t impu)
 {
 	int n = 0;
+	uint32_t h = impu_hash(impu);
 	pthread_mutex_lock(&st->mu);
-	entry_t *e = st->all;
-	while (e) {
-		entry_t *next = e->next;
-		if (pcscf_reg_has_impu(e->reg, impu) ||
-		    (e->reg->impu.len && uri_equal_str(e->reg->impu, impu))) {
-			unlink_entry(st, e);
-			n++;
-		}
-		e = next;
+	for (;;) {
+		entry_t *hit = NULL;
+		for (cnode_t *c = st->impus[h % NBUCKETS]; c && !hit; c = c->next)
+			if (c->e->impu_hash[c->idx] == h && uri_equal_str(impu_of(c->e, c->idx), impu))
+				hit = c->e;
+		if (!hit)
+			break;
+		unlink_entry(st, hit);
+		n++;
 	}
 	pthread_mutex_unlock(&st->mu);
 	return n;

@@ -164,6 +164,45 @@ static void test_has_impu_tel_and_sip(void **state)
 	assert_false(pcscf_reg_has_impu(&r, IMS_STR("sip:b@ims.test")));
 }
 
+/* The identity index must find what URI equality finds: an escaped user
+ * part, another host case, a tel number with visual separators, an
+ * associated URI that is not the IMPU; and among many registrations it
+ * removes exactly the ones named. */
+static void test_remove_impu_by_equal_uri_among_many(void **state)
+{
+	(void)state;
+	pcscf_reg_store_t *st = pcscf_reg_store_create();
+	char contact[64], impu[64];
+	for (int i = 0; i < 3000; i++) {
+		snprintf(contact, sizeof(contact), "sip:u%d@127.0.0.1:%d", i, 20000 + i);
+		snprintf(impu, sizeof(impu), "sip:user%d@ims.test", i);
+		pcscf_reg_t r = make("127.0.0.1", (uint16_t)(20000 + i), contact, impu, 100);
+		r.n_assoc = 1; /* only the IMPU: the tel URI below is per entry */
+		assert_int_equal(pcscf_reg_store_put(st, &r), 0);
+	}
+	pcscf_reg_t t = make("127.0.0.2", 1, "sip:t@127.0.0.2:1", "sip:tel-owner@ims.test", 100);
+	t.assoc[1] = IMS_STR("tel:+1-555-000-0042");
+	assert_int_equal(pcscf_reg_store_put(st, &t), 0);
+	assert_int_equal(pcscf_reg_store_count(st), 3001);
+
+	/* %75 is 'u'; the host compares without case */
+	assert_int_equal(pcscf_reg_store_remove_impu(st, IMS_STR("sip:%75ser7@IMS.Test")), 1);
+	assert_int_equal(pcscf_reg_store_remove_impu(st, IMS_STR("sip:user7@ims.test")), 0);
+	/* user parts compare with case: not the same identity */
+	assert_int_equal(pcscf_reg_store_remove_impu(st, IMS_STR("sip:USER8@ims.test")), 0);
+	/* an associated tel URI, written with other separators */
+	assert_int_equal(pcscf_reg_store_remove_impu(st, IMS_STR("tel:+1555(000)0042")), 1);
+	assert_int_equal(pcscf_reg_store_remove_impu(st, IMS_STR("sip:user2999@ims.test")), 1);
+	assert_int_equal(pcscf_reg_store_count(st), 2998);
+	ims_arena_t *a = ims_arena_create(1024);
+	pcscf_reg_t *got;
+	assert_int_equal(pcscf_reg_store_find_flow(st, PCSCF_TP_UDP, "127.0.0.1", 20008, 10, a, &got), 0);
+	assert_int_equal(pcscf_reg_store_find_flow(st, PCSCF_TP_UDP, "127.0.0.1", 20007, 10, a, &got),
+			 IMS_ENOENT);
+	ims_arena_destroy(a);
+	pcscf_reg_store_destroy(st);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +213,7 @@ int main(void)
 		cmocka_unit_test(test_put_rejects_empty),
 		cmocka_unit_test(test_copy_out_of_memory),
 		cmocka_unit_test(test_has_impu_tel_and_sip),
+		cmocka_unit_test(test_remove_impu_by_equal_uri_among_many),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
