@@ -414,6 +414,33 @@ static void test_uac_async_transport_error_reported(void **state)
 	assert_int_equal(T.terminated, 1);
 }
 
+/* A transport error concerns the live client transactions only: one that
+ * has its final (now on the done list, kept for timer K) is left alone,
+ * and the two still waiting both hear of it. */
+static void test_tp_error_skips_finished_transactions(void **state)
+{
+	(void)state;
+	(void)uac("OPTIONS", "UDP");
+	sip_tsx_t *b = uac("OPTIONS", "UDP");
+	(void)uac("OPTIONS", "UDP");
+	assert_int_equal(T.npkt, 3);
+	inject(response_to(1, 200, "t1"), SIP_TP_UDP); /* b gets its final */
+	assert_int_equal(sip_tsx_state(b), SIP_TSX_COMPLETED);
+	int before = T.nev;
+	sip_tp_peer_t p = peer(SIP_TP_UDP);
+	sip_tsx_layer_tp_error(T.l, &p, IMS_EUNREACH);
+	int tperr = 0;
+	for (int i = before; i < T.nev; i++)
+		tperr += T.ev[i] == SIP_TSX_EV_TPERR;
+	assert_int_equal(tperr, 2);
+	advance(0);
+	assert_int_equal(T.terminated, 2);
+	assert_int_equal(sip_tsx_layer_count(T.l), 1);
+	assert_int_equal(sip_tsx_state(b), SIP_TSX_COMPLETED);
+	advance(6000); /* timer K (T4) ends b */
+	assert_int_equal(sip_tsx_layer_count(T.l), 0);
+}
+
 /* ---- server INVITE ------------------------------------------------------ */
 
 static void test_uas_invite_retransmission_gets_last_response(void **state)
@@ -821,6 +848,7 @@ int main(void)
 		T_(test_uac_nict_proceeding_retransmits_at_t2),
 		T_(test_uac_send_failure_creates_nothing),
 		T_(test_uac_async_transport_error_reported),
+		T_(test_tp_error_skips_finished_transactions),
 		T_(test_uas_invite_retransmission_gets_last_response),
 		T_(test_uas_invite_non2xx_timer_g_until_ack),
 		T_(test_uas_invite_timer_h_without_ack),

@@ -15,7 +15,7 @@
 struct sip_tsx {
 	sip_tsx_layer_t *l;
 	struct sip_tsx *hnext;       /* hash chain */
-	struct sip_tsx *lnext, *lprev; /* list of all */
+	struct sip_tsx *lnext, *lprev; /* in lists[live]: the live or the done list */
 	uint32_t hash;
 	ims_str_t key;
 	ims_arena_t *arena;
@@ -60,7 +60,13 @@ struct sip_tsx_layer {
 	uint32_t nbuckets;
 	uint32_t count;
 	uint32_t live;             /* not yet Completed/Confirmed/Accepted */
-	sip_tsx_t *all;
+	/* lists[1]: the live transactions, what a transport error can still
+	 * concern; lists[0]: those past their final, kept for timers J/K/L/M.
+	 * A transport error walks the first only, so its cost does not grow
+	 * with the 32 s of history. iter_next: the walk's next element, moved
+	 * on when that element leaves the list during the walk. */
+	sip_tsx_t *lists[2];
+	sip_tsx_t *iter_next;
 	uint64_t rnd;
 };
 
@@ -208,6 +214,29 @@ static sip_tsx_t *table_find(sip_tsx_layer_t *l, ims_str_t key)
 	return NULL;
 }
 
+static void list_push(sip_tsx_layer_t *l, sip_tsx_t *t)
+{
+	sip_tsx_t **head = &l->lists[t->live];
+	t->lnext = *head;
+	t->lprev = NULL;
+	if (*head)
+		(*head)->lprev = t;
+	*head = t;
+}
+
+static void list_unlink(sip_tsx_layer_t *l, sip_tsx_t *t)
+{
+	if (l->iter_next == t)
+		l->iter_next = t->lnext;
+	if (t->lprev)
+		t->lprev->lnext = t->lnext;
+	else
+		l->lists[t->live] = t->lnext;
+	if (t->lnext)
+		t->lnext->lprev = t->lprev;
+	t->lnext = t->lprev = NULL;
+}
+
 static int table_add(sip_tsx_layer_t *l, sip_tsx_t *t)
 {
 	if (l->count >= l->nbuckets * 2)
@@ -216,13 +245,9 @@ static int table_add(sip_tsx_layer_t *l, sip_tsx_t *t)
 	uint32_t j = t->hash & (l->nbuckets - 1);
 	t->hnext = l->buckets[j];
 	l->buckets[j] = t;
-	t->lnext = l->all;
-	t->lprev = NULL;
-	if (l->all)
-		l->all->lprev = t;
-	l->all = t;
-	l->count++;
 	t->live = 1;
+	list_push(l, t);
+	l->count++;
 	l->live++;
 	return 0;
 }
@@ -234,12 +259,7 @@ static void table_del(sip_tsx_layer_t *l, sip_tsx_t *t)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = t->hnext;
-	if (t->lprev)
-		t->lprev->lnext = t->lnext;
-	else
-		l->all = t->lnext;
-	if (t->lnext)
-		t->lnext->lprev = t->lprev;
+	list_unlink(l, t);
 	l->count--;
 	if (t->live)
 		l->live--;
@@ -273,7 +293,9 @@ static void set_state(sip_tsx_t *t, sip_tsx_state_t s)
 {
 	t->state = s;
 	if (t->live && (state_is_final(s) || s == SIP_TSX_TERMINATED)) {
+		list_unlink(t->l, t);
 		t->live = 0;
+		list_push(t->l, t);
 		t->l->live--;
 	}
 	shrink_soon(t);
@@ -1008,8 +1030,9 @@ void sip_tsx_layer_destroy(sip_tsx_layer_t *l)
 {
 	if (!l)
 		return;
-	while (l->all)
-		terminate(l->all);
+	for (int k = 0; k < 2; k++)
+		while (l->lists[k])
+			terminate(l->lists[k]);
 	free(l->buckets);
 	free(l);
 }
@@ -1066,9 +1089,12 @@ out:
 
 void sip_tsx_layer_tp_error(sip_tsx_layer_t *l, const sip_tp_peer_t *peer, int err)
 {
-	sip_tsx_t *t = l->all;
+	/* Calling, Trying and Proceeding are live states: the live list holds
+	 * every candidate. The TU's callback may end or finish other
+	 * transactions; list_unlink keeps iter_next valid. Not re-entrant. */
+	sip_tsx_t *t = l->lists[1];
 	while (t) {
-		sip_tsx_t *n = t->lnext;
+		l->iter_next = t->lnext;
 		if (t->role == SIP_TSX_UAC && !t->dying && t->peer.proto == peer->proto &&
 		    sip_tp_addr_equal(&t->peer.addr, &peer->addr) &&
 		    (t->state == SIP_TSX_CALLING || t->state == SIP_TSX_TRYING ||
@@ -1076,8 +1102,9 @@ void sip_tsx_layer_tp_error(sip_tsx_layer_t *l, const sip_tp_peer_t *peer, int e
 			emit(t, SIP_TSX_EV_TPERR, NULL, NULL, err);
 			terminate_soon(t);
 		}
-		t = n;
+		t = l->iter_next;
 	}
+	l->iter_next = NULL;
 }
 
 int sip_tsx_layer_send(sip_tsx_layer_t *l, const sip_tp_peer_t *to, const char *buf, size_t len)
