@@ -37,6 +37,7 @@ struct scscf_regevent {
 	sub_t *subs;
 	size_t count;
 	sqlite3 *db; /* NULL: memory only */
+	sqlite3_stmt *q_put, *q_del; /* prepared on first use, kept */
 };
 
 /* Handed from on_subscribe to on_final through the proxy context. */
@@ -89,9 +90,27 @@ static char *vdup(ims_str_t v)
 
 /* ---- write-through (caller holds re->mu) ------------------------------ */
 
+/* The statement *q, compiled on first use and kept (NULL, error logged,
+ * if it cannot be); the caller resets it after its step. */
+static sqlite3_stmt *stmt(scscf_regevent_t *re, sqlite3_stmt **q, const char *sql)
+{
+	if (!*q && sqlite3_prepare_v3(re->db, sql, -1, SQLITE_PREPARE_PERSISTENT, q, NULL) !=
+			   SQLITE_OK) {
+		LOG_ERROR("scscf", "regsub.prepare_failed err=\"%s\"", sqlite3_errmsg(re->db));
+		*q = NULL;
+	}
+	return *q;
+}
+
+static void done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
 static void db_put(scscf_regevent_t *re, const sub_t *s)
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
 	char routes[4096] = "";
 	size_t off = 0;
 	if (!re->db)
@@ -102,14 +121,12 @@ static void db_put(scscf_regevent_t *re, const sub_t *s)
 			break;
 		off += (size_t)n;
 	}
-	if (sqlite3_prepare_v2(re->db,
-			       "INSERT OR REPLACE INTO regsub(call_id,local_tag,remote_tag,impu,"
-			       "local_uri,remote_uri,target,routes,cseq,version,expires)"
-			       " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)",
-			       -1, &st, NULL) != SQLITE_OK) {
-		LOG_ERROR("scscf", "regsub.save_failed err=\"%s\"", sqlite3_errmsg(re->db));
+	st = stmt(re, &re->q_put,
+		  "INSERT OR REPLACE INTO regsub(call_id,local_tag,remote_tag,impu,"
+		  "local_uri,remote_uri,target,routes,cseq,version,expires)"
+		  " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)");
+	if (!st)
 		return;
-	}
 	sqlite3_bind_text(st, 1, s->call_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, s->local_tag, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, s->remote_tag, -1, SQLITE_STATIC);
@@ -123,22 +140,22 @@ static void db_put(scscf_regevent_t *re, const sub_t *s)
 	sqlite3_bind_int64(st, 11, s->expires);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		LOG_ERROR("scscf", "regsub.save_failed err=\"%s\"", sqlite3_errmsg(re->db));
-	sqlite3_finalize(st);
+	done(st);
 }
 
 static void db_del(scscf_regevent_t *re, const char *call_id, const char *local_tag)
 {
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
 	if (!re->db)
 		return;
-	if (sqlite3_prepare_v2(re->db, "DELETE FROM regsub WHERE call_id=?1 AND local_tag=?2", -1,
-			       &st, NULL) != SQLITE_OK)
+	st = stmt(re, &re->q_del, "DELETE FROM regsub WHERE call_id=?1 AND local_tag=?2");
+	if (!st)
 		return;
 	sqlite3_bind_text(st, 1, call_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, local_tag, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		LOG_ERROR("scscf", "regsub.delete_failed err=\"%s\"", sqlite3_errmsg(re->db));
-	sqlite3_finalize(st);
+	done(st);
 }
 
 static char *col(sqlite3_stmt *st, int i)
@@ -212,7 +229,13 @@ int scscf_regevent_create(const char *db_path, scscf_regevent_t **out)
 			rc = IMS_EDB;
 		} else {
 			sqlite3_busy_timeout(re->db, 2000);
+			/* The registrations' own setting (reg-store.c): WAL is a
+			 * property of the file, but synchronous is one of each
+			 * connection, and FULL would fsync the WAL at every
+			 * subscription write, on the worker's thread. */
 			if (sqlite3_exec(re->db,
+					 "PRAGMA journal_mode=WAL;"
+					 "PRAGMA synchronous=NORMAL;"
 					 "CREATE TABLE IF NOT EXISTS regsub("
 					 " call_id TEXT NOT NULL, local_tag TEXT NOT NULL,"
 					 " remote_tag TEXT NOT NULL, impu TEXT NOT NULL,"
@@ -248,6 +271,8 @@ void scscf_regevent_destroy(scscf_regevent_t *re)
 		n = s->next;
 		sub_free(s);
 	}
+	sqlite3_finalize(re->q_put);
+	sqlite3_finalize(re->q_del);
 	if (re->db)
 		sqlite3_close(re->db);
 	pthread_mutex_destroy(&re->mu);
