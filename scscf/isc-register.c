@@ -266,7 +266,7 @@ static int has_live_contact(const sip_msg_t *rsp)
 
 /* ---- the User-Data cache for third-party de-registration -------------- */
 
-#define ISC_CACHE_BUCKETS 1024
+#define ISC_CACHE_BUCKETS 16384 /* ISC_CACHE_MAX entries in chains of ~6 */
 #define ISC_CACHE_MAX 100000
 
 typedef struct isc_cached {
