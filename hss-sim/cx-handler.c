@@ -612,7 +612,9 @@ void hss_cx_sar(void *arg, const cx_req_t *req, cx_answer_t *ans, ims_arena_t *a
 			result(ans, CX_DIAMETER_UNABLE_TO_COMPLY);
 			goto out;
 		}
-		rc = hss_store_set_reg(ctx->store, sub->impi, HSS_REG_REGISTERED, server);
+		/* a re-registration with nothing to change writes nothing */
+		if (st != HSS_REG_REGISTERED || !same_server)
+			rc = hss_store_set_reg(ctx->store, sub->impi, HSS_REG_REGISTERED, server);
 		if (!rc)
 			rc = hss_cx__host_set(ctx->cx, sub->impi, req->origin_host);
 		want_data = req->user_data_available != CX_USER_DATA_ALREADY_AVAILABLE ||

@@ -153,6 +153,22 @@ void hss_store_close(hss_store_t *st);
 /* Returns the schema version of an open store. */
 int hss_store_schema_version(hss_store_t *st);
 
+/* The subscriber cache (docs/hss.md "Subscriber cache"): buckets chains, a
+ * power of two, holding up to 4 x buckets parsed records; 0 turns it off. Empties
+ * it. The default is 131,072. IMS_EINVAL when not a power of two. */
+int hss_store_set_cache(hss_store_t *st, unsigned buckets);
+
+typedef struct hss_store_cache_stats {
+	unsigned records;      /* kept now */
+	unsigned long hits;    /* reads by IMPI answered from the cache */
+	unsigned long misses;  /* reads that went to the file */
+	unsigned long flushes; /* emptied after another connection's commit */
+	unsigned long writes;  /* Cx writes (SQN reservations, registration states) */
+	unsigned long commits; /* the transactions they took (group commit) */
+} hss_store_cache_stats_t;
+
+void hss_store_cache_stats(hss_store_t *st, hss_store_cache_stats_t *out /* out */);
+
 /* Inserts a new subscriber (impi, impus, keys, sqn, password, ifcs,
  * hunting); reg state starts NOT_REGISTERED. The caller keeps `sub`.
  * Errors: IMS_EEXIST (impi exists, or one impu belongs to another

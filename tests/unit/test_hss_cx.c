@@ -270,6 +270,21 @@ static void test_sar_registration_cycle(void **state)
 	char host[256];
 	assert_int_equal(hss_cx_scscf_host(fx->ctx, IMPI1, name, host, sizeof host), 0);
 	assert_string_equal(host, "scscf." REALM);
+	/* re-registrations by the same S-CSCF: the profile each time, and no
+	 * write, as nothing changes */
+	hss_store_cache_stats_t c0, c1;
+	hss_store_cache_stats(fx->ctx->store, &c0);
+	cx_req_t re = r;
+	re.sat = CX_SAT_RE_REGISTRATION;
+	for (int i = 0; i < 2; i++) {
+		a = run(hss_cx_sar, fx, i ? &re : &r);
+		assert_int_equal(a.result_code, CX_DIAMETER_SUCCESS);
+		assert_non_null(strstr(a.user_data.s, "<IMSSubscription"));
+	}
+	hss_store_cache_stats(fx->ctx->store, &c1);
+	assert_int_equal(c1.writes, c0.writes);
+	assert_int_equal(hss_store_get_reg(fx->ctx->store, IMPI1, &st, name, sizeof name), 0);
+	assert_int_equal(st, HSS_REG_REGISTERED);
 
 	cx_req_t u = req_for(CX_CMD_UAR, IMPI1, TEL1);
 	a = run(hss_cx_uar, fx, &u);

@@ -1,5 +1,5 @@
 /* hss-sim store: CRUD, duplicates, atomic SQN reservation, registration
- * state, persistence across reopen, schema_version. */
+ * state, the subscriber cache, persistence across reopen, schema_version. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -474,6 +475,245 @@ static void test_store_registration_state(void **state)
 	hss_sub_free(a);
 }
 
+/* Group commit (docs/hss.md): 8 threads mix SQN reservations and
+ * registration-state writes over 3 users; every reservation is disjoint,
+ * several writes share a COMMIT, and the file holds what the cache says. */
+#define GC_THREADS 8
+#define GC_ROUNDS 40
+static const char *const gc_users[3] = { "gc0@" REALM, "gc1@" REALM, "gc2@" REALM };
+static const char *const gc_impus[3] = { "sip:gc0@" REALM, "sip:gc1@" REALM, "sip:gc2@" REALM };
+
+typedef struct gc_arg {
+	hss_store_t *st;
+	int id, rc;
+	uint64_t got[GC_ROUNDS];
+} gc_arg_t;
+
+static void *gc_worker(void *p)
+{
+	gc_arg_t *a = p;
+	for (int i = 0; i < GC_ROUNDS && a->rc == 0; i++) {
+		const char *impi = gc_users[(a->id + i) % 3];
+		if (i % 4 == 3)
+			a->rc = hss_store_set_reg(a->st, impi, HSS_REG_REGISTERED, "sip:gc." REALM);
+		else if (i % 4 == 2)
+			a->rc = hss_store_next_sqn_assign(a->st, impi, 1, "sip:gc." REALM,
+							  HSS_REG_REGISTERED, &a->got[i]);
+		else
+			a->rc = hss_store_next_sqn(a->st, impi, 1, &a->got[i]);
+		if (i % 4 == 3)
+			a->got[i] = UINT64_MAX;
+		else
+			a->got[i] = a->got[i] * 4 + (uint64_t)((a->id + i) % 3); /* user in low bits */
+	}
+	return NULL;
+}
+
+static void test_store_group_commit(void **state)
+{
+	fx_t *fx = *state;
+	for (int u = 0; u < 3; u++) {
+		hss_sub_t *s = sub_make(gc_users[u], gc_impus[u], NULL);
+		assert_int_equal(hss_store_create(fx->st, s), 0);
+		hss_sub_free(s);
+	}
+	gc_arg_t args[GC_THREADS];
+	pthread_t th[GC_THREADS];
+	memset(args, 0, sizeof(args));
+	for (int i = 0; i < GC_THREADS; i++) {
+		args[i].st = fx->st;
+		args[i].id = i;
+		assert_int_equal(pthread_create(&th[i], NULL, gc_worker, &args[i]), 0);
+	}
+	uint64_t all[GC_THREADS * GC_ROUNDS];
+	unsigned n = 0, per_user[3] = { 0, 0, 0 };
+	for (int i = 0; i < GC_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(args[i].rc, 0);
+		for (int k = 0; k < GC_ROUNDS; k++)
+			if (args[i].got[k] != UINT64_MAX) {
+				all[n++] = args[i].got[k];
+				per_user[args[i].got[k] % 4]++;
+			}
+	}
+	/* per user, the SQNs handed out are exactly 1..count */
+	qsort(all, n, sizeof(all[0]), cmp_u64);
+	for (unsigned k = 1; k < n; k++)
+		assert_true(all[k] != all[k - 1]);
+	hss_store_cache_stats_t cs;
+	hss_store_cache_stats(fx->st, &cs);
+	assert_int_equal(cs.writes, GC_THREADS * GC_ROUNDS);
+	assert_true(cs.commits <= cs.writes);
+	print_message("group commit: %lu writes in %lu commits\n", cs.writes, cs.commits);
+	/* the file, read past the cache */
+	assert_int_equal(hss_store_set_cache(fx->st, 0), 0);
+	for (int u = 0; u < 3; u++) {
+		hss_sub_t *out = NULL;
+		assert_int_equal(hss_store_get_by_impi(fx->st, gc_users[u], &out), 0);
+		assert_int_equal(out->sqn, per_user[u]);
+		assert_int_equal(out->reg_state, HSS_REG_REGISTERED);
+		assert_string_equal(out->scscf_name, "sip:gc." REALM);
+		hss_sub_free(out);
+		for (unsigned k = 0, want = 1; k < n; k++)
+			if (all[k] % 4 == (uint64_t)u)
+				assert_int_equal(all[k] / 4, want++);
+	}
+}
+
+/* The subscriber cache (docs/hss.md): a read after each kind of write of
+ * this process, and after a commit by another connection, sees the write;
+ * the copies handed out stay valid while the cache changes. */
+static void test_store_cache_follows_every_write(void **state)
+{
+	fx_t *fx = *state;
+	hss_sub_t *a = sub_from_file("sub_full.json"), *out = NULL, *held = NULL;
+	const char *impi = a->impi;
+	uint64_t first = 0;
+	hss_store_cache_stats_t cs0, cs;
+	hss_store_cache_stats(fx->st, &cs0);
+	assert_int_equal(hss_store_create(fx->st, a), 0); /* kept as created */
+	assert_int_equal(hss_store_get_by_impi(fx->st, impi, &held), 0);
+	assert_int_equal(hss_store_get_by_impi(fx->st, impi, &out), 0); /* a copy each */
+	hss_store_cache_stats(fx->st, &cs);
+	assert_int_equal(cs.hits - cs0.hits, 2);
+	assert_int_equal(cs.misses - cs0.misses, 0);
+	assert_int_equal(cs.records, 1);
+	assert_ptr_not_equal(out, held);
+	assert_int_equal(out->n_ifcs, held->n_ifcs);
+	assert_string_equal(out->ifcs[0].server_name, held->ifcs[0].server_name);
+	assert_int_equal(out->n_impus, a->n_impus);
+	hss_sub_free(out);
+
+	/* SQN reservation */
+	assert_int_equal(hss_store_next_sqn(fx->st, impi, 3, &first), 0);
+	assert_int_equal(hss_store_get_by_impi(fx->st, impi, &out), 0);
+	assert_int_equal(out->sqn, first + 2);
+	hss_sub_free(out);
+	/* registration state, alone and with an SQN reservation */
+	assert_int_equal(hss_store_set_reg(fx->st, impi, HSS_REG_REGISTERED, "sip:s1." REALM), 0);
+	assert_int_equal(hss_store_get_by_impi(fx->st, impi, &out), 0);
+	assert_int_equal(out->reg_state, HSS_REG_REGISTERED);
+	assert_string_equal(out->scscf_name, "sip:s1." REALM);
+	hss_sub_free(out);
+	assert_int_equal(hss_store_next_sqn_assign(fx->st, impi, 1, "sip:s2." REALM,
+						   HSS_REG_UNREGISTERED, &first), 0);
+	assert_int_equal(hss_store_get_by_impi(fx->st, impi, &out), 0);
+	assert_int_equal(out->reg_state, HSS_REG_UNREGISTERED);
+	assert_string_equal(out->scscf_name, "sip:s2." REALM);
+	assert_int_equal(out->sqn, first);
+	hss_sub_free(out);
+	/* resynchronisation's SQN */
+	assert_int_equal(hss_store_set_sqn(fx->st, impi, 5000), 0);
+	assert_int_equal(hss_store_get_by_impi(fx->st, impi, &out), 0);
+	assert_int_equal(out->sqn, 5000);
+	hss_sub_free(out);
+	/* a copy handed out before is untouched by all that */
+	assert_int_equal(held->reg_state, HSS_REG_NOT_REGISTERED);
+	assert_string_equal(held->scscf_name, "");
+
+	/* replace (REST PUT) */
+	a->password = "changed";
+	a->has_sqn = 0;
+	assert_int_equal(hss_store_replace(fx->st, a), 0);
+	assert_int_equal(hss_store_get_by_impi(fx->st, impi, &out), 0);
+	assert_string_equal(out->password, "changed");
+	assert_int_equal(out->sqn, 5000);
+	hss_sub_free(out);
+
+	/* another connection (the sqlite3 shell of docs/hss.md) */
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL), SQLITE_OK);
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+		 "UPDATE subscriber SET password='shell', reg_state=1, scscf_name='sip:s3' "
+		 "WHERE impi='%s'", impi);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(hss_store_get_by_impi(fx->st, impi, &out), 0);
+	hss_store_cache_stats(fx->st, &cs);
+	assert_int_equal(cs.flushes - cs0.flushes, 1);
+	assert_string_equal(out->password, "shell");
+	assert_int_equal(out->reg_state, HSS_REG_REGISTERED);
+	assert_string_equal(out->scscf_name, "sip:s3");
+	hss_sub_free(out);
+	snprintf(sql, sizeof(sql), "DELETE FROM subscriber WHERE impi='%s'", impi);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(hss_store_get_by_impi(fx->st, impi, &out), IMS_ENOENT);
+	sqlite3_close(db);
+
+	/* delete (REST DELETE) */
+	assert_int_equal(hss_store_create(fx->st, a), 0);
+	assert_int_equal(hss_store_get_by_impi(fx->st, impi, &out), 0);
+	hss_sub_free(out);
+	assert_int_equal(hss_store_delete(fx->st, impi), 0);
+	assert_int_equal(hss_store_get_by_impi(fx->st, impi, &out), IMS_ENOENT);
+	assert_int_equal(held->n_ifcs > 0, 1); /* still readable */
+	hss_sub_free(held);
+	hss_sub_free(a);
+}
+
+/* A record cached when created reads exactly as the one from the file. */
+static void test_store_cache_created_record_reads_as_stored(void **state)
+{
+	fx_t *fx = *state;
+	const char *files[] = { "sub_full.json", "sub_min.json" };
+	for (unsigned f = 0; f < 2; f++) {
+		hss_sub_t *a = sub_from_file(files[f]), *hit = NULL, *disk = NULL;
+		assert_int_equal(hss_store_set_cache(fx->st, 1024), 0);
+		assert_int_equal(hss_store_create(fx->st, a), 0);
+		assert_int_equal(hss_store_get_by_impi(fx->st, a->impi, &hit), 0);
+		assert_int_equal(hss_store_set_cache(fx->st, 0), 0); /* off: from the file */
+		assert_int_equal(hss_store_get_by_impi(fx->st, a->impi, &disk), 0);
+		json_t *jh = hss_json_sub_dump(hit, 1), *jd = hss_json_sub_dump(disk, 1);
+		char *th = json_dumps(jh, JSON_SORT_KEYS), *td = json_dumps(jd, JSON_SORT_KEYS);
+		assert_string_equal(th, td);
+		assert_int_equal(hit->has_op, disk->has_op);
+		assert_memory_equal(hit->op, disk->op, 16);
+		free(th);
+		free(td);
+		json_decref(jh);
+		json_decref(jd);
+		assert_int_equal(hss_store_delete(fx->st, a->impi), 0);
+		hss_sub_free(hit);
+		hss_sub_free(disk);
+		hss_sub_free(a);
+	}
+}
+
+/* Many more subscribers than the cache holds: every read is still right
+ * (the cache forgets, never mixes records up). */
+static void test_store_cache_many_subscribers(void **state)
+{
+	fx_t *fx = *state;
+	enum { N = 3000 };
+	char impi[N][64], impu[N][72];
+	hss_sub_t *subs[N];
+	for (int i = 0; i < N; i++) {
+		snprintf(impi[i], sizeof(impi[i]), "%015d@" REALM, i);
+		snprintf(impu[i], sizeof(impu[i]), "sip:%015d@" REALM, i);
+		subs[i] = sub_make(impi[i], impu[i], NULL);
+		subs[i]->sqn = (uint64_t)i;
+	}
+	assert_int_equal(hss_store_create_bulk(fx->st, subs, N, NULL), 0);
+	assert_int_equal(hss_store_set_cache(fx->st, 3), IMS_EINVAL);
+	assert_int_equal(hss_store_set_cache(fx->st, 16), 0); /* 64 records at most */
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < N; i++) {
+			hss_sub_t *out = NULL;
+			assert_int_equal(hss_store_get_by_impi(fx->st, impi[i], &out), 0);
+			assert_string_equal(out->impi, impi[i]);
+			assert_string_equal(out->impus[0].uri, impu[i]);
+			assert_int_equal(out->sqn, (uint64_t)i + (uint64_t)round);
+			hss_sub_free(out);
+			uint64_t first = 0;
+			if (round == 0)
+				assert_int_equal(hss_store_next_sqn(fx->st, impi[i], 1, &first), 0);
+		}
+	for (int i = 0; i < N; i++)
+		hss_sub_free(subs[i]);
+}
+
 static void test_store_reopen_keeps_data_and_schema_version(void **state)
 {
 	fx_t *fx = *state;
@@ -549,6 +789,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_sqn_assign, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_sqn_disjoint_across_connections, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_registration_state, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_cache_follows_every_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_cache_many_subscribers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_cache_created_record_reads_as_stored, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_group_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_reopen_keeps_data_and_schema_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_refuses_newer_schema, setup, teardown),
 		cmocka_unit_test(test_store_open_bad_path_fails),
