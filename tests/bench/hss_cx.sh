@@ -16,6 +16,7 @@ BIN=$BUILD/bin
 USERS=${USERS:-100000}
 BATCH=${BATCH:-10000}
 REQS=${REQS:-100000}
+CLIENT=${CLIENT:-cx-load}
 INFLIGHT=${INFLIGHT:-64}
 PERF=${PERF:-0}
 PERF_SECS=${PERF_SECS:-6}
@@ -26,7 +27,7 @@ REST_PORT=${REST_PORT:-25000}
 DIA_PORT=${DIA_PORT:-25001}
 REALM=ims.mnc001.mcc001.3gppnetwork.org
 API=http://127.0.0.1:$REST_PORT/api/v1/subscribers
-WORK=$(mktemp -d /tmp/hss_cx_bench.XXXXXX)
+WORK=$(mktemp -d "${BENCH_TMP:-/tmp}/hss_cx_bench.XXXXXX")
 HSS_PID=
 PERF_PID=
 cleanup() {
@@ -40,7 +41,7 @@ for p in $REST_PORT $DIA_PORT; do
   if ss -ltn 2>/dev/null | grep -q "[:.]$p "; then echo "port $p is busy" >&2; exit 1; fi
 done
 cat > "$WORK/hss.yaml" <<YAML
-log_level: warn
+log_level: notice
 realm: $REALM
 db: $WORK/hss.db
 rest:
@@ -93,15 +94,23 @@ total=$(curl -s "$API?limit=1" | sed -n 's/.*"total": *\([0-9]*\).*/\1/p')
 echo "bulk_provisioning subscribers=$total seconds=$(echo "$t1 - $t0" | bc)"
 [ "$total" = "$USERS" ] || { echo "expected $USERS stored, got $total" >&2; exit 1; }
 
-CXC=("$BIN/cx-client" --realm "$REALM" --peer-port "$DIA_PORT" --identity "scscf.$REALM"
-     --timeout 5000 --connect-timeout 5000 --users "$USERS" --pad 5
-     --bench "$REQS" --inflight "$INFLIGHT")
+if [ "$CLIENT" = cx-client ]; then
+  CXC=("$BIN/cx-client" --realm "$REALM" --peer-port "$DIA_PORT" --identity "scscf.$REALM"
+       --timeout 5000 --connect-timeout 5000 --users "$USERS" --pad 5
+       --bench "$REQS" --inflight "$INFLIGHT")
+  SAT=REGISTRATION
+else
+  CXC=("$BIN/cx-load" --realm "$REALM" --port "$DIA_PORT" --identity "scscf.$REALM"
+       --timeout 5000 --users "$USERS" --pad 5 --requests "$REQS" --inflight "$INFLIGHT")
+  SAT=1 # REGISTRATION
+fi
 hss_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$HSS_PID/stat"; }
 
 # run_phase NAME ARGS...: one cx-client --bench run, with the CPU split
 run_phase() {
   local name=$1 t0 t1 h0 h1 ct
   shift
+  sync # the previous phase's writeback is not this phase's cost
   echo "# $name: ${CXC[*]} $*"
   python3 "$BENCH_LIB/procsnap.py" "$WORK/$name.p0.json" $$
   h0=$(hss_ticks)
@@ -126,7 +135,7 @@ run_phase() {
   fi
   cp "$WORK/$name.p0.json" "$WORK/procs0.json"
   cp "$WORK/$name.p1.json" "$WORK/procs1.json"
-  python3 - "$BENCH_LIB" "$WORK" "$CLK_TCK" "$t0" "$t1" "$h0" "$h1" "$ct" "$name" <<'PY'
+  python3 - "$BENCH_LIB" "$WORK" "$CLK_TCK" "$t0" "$t1" "$h0" "$h1" "$ct" "$name" "$CLIENT" <<'PY'
 import sys
 sys.path.insert(0, sys.argv[1])
 import stepstats
@@ -135,12 +144,26 @@ wall = t1 - t0
 hss = (int(sys.argv[7]) - int(sys.argv[6])) / tck / wall * 100
 u, s = (float(x) for x in sys.argv[8].split())
 pct, top = stepstats.other_cpu(sys.argv[2], tck, wall)
-print("%s cpu seconds=%.2f ims-hss=%.0f%% cx-client=%.0f%% (of one core; 2 cores = 200%%) other=%s%% %s"
-      % (sys.argv[9], wall, hss, (u + s) / wall * 100, pct, top))
+print("%s cpu seconds=%.2f ims-hss=%.0f%% %s=%.0f%% (of one core; 2 cores = 200%%) other=%s%% %s"
+      % (sys.argv[9], wall, hss, sys.argv[10], (u + s) / wall * 100, pct, top))
 PY
 }
 
-run_phase mar mar --impi "0010100000{n}@$REALM" --impu "sip:0010100000{n}@$REALM" \
-  --server-name "sip:scscf.$REALM:6060"
-run_phase sar sar --impi "0010100000{n}@$REALM" --impu "sip:0010100000{n}@$REALM" \
-  --server-name "sip:scscf.$REALM:6060" --sat REGISTRATION
+if [ "$CLIENT" = cx-client ]; then
+  IDS=(--impi "0010100000{n}@$REALM" --impu "sip:0010100000{n}@$REALM")
+else # cx-load: the command comes after the options
+  IDS=(--impi "0010100000{n}@$REALM" --impu "sip:0010100000{n}@$REALM"
+       --server-name "sip:scscf.$REALM:6060")
+fi
+if [ "$CLIENT" = cx-client ]; then
+  run_phase mar mar "${IDS[@]}" --server-name "sip:scscf.$REALM:6060"
+  run_phase sar sar "${IDS[@]}" --server-name "sip:scscf.$REALM:6060" --sat $SAT
+else
+  run_phase mar "${IDS[@]}" mar
+  run_phase sar "${IDS[@]}" sar --sat $SAT
+fi
+# the store's own count at shutdown: cache hits/misses, Cx writes and the
+# group commits they took (docs/hss.md)
+kill "$HSS_PID" 2>/dev/null && wait "$HSS_PID" 2>/dev/null
+HSS_PID=
+grep -o 'hss.store cache .*' "$WORK/hss.log" | sed 's/^/store: /'
