@@ -12,6 +12,15 @@ pkg_check_modules(MHD      REQUIRED IMPORTED_TARGET libmicrohttpd)
 pkg_check_modules(CRYPTO   REQUIRED IMPORTED_TARGET libcrypto)
 pkg_check_modules(CMOCKA   IMPORTED_TARGET cmocka)
 pkg_check_modules(OSIP2    IMPORTED_TARGET libosip2)
+# ims-hss: freeDiameter allocates and frees every AVP of every message on
+# other threads than the ones that allocated them, where glibc's malloc
+# pays most (docs/PERFORMANCE.md, HSS round 4). Sanitizers bring their own.
+if(IMS_JEMALLOC AND NOT IMS_SANITIZE AND NOT IMS_FUZZ)
+  pkg_check_modules(JEMALLOC IMPORTED_TARGET jemalloc)
+  if(NOT JEMALLOC_FOUND)
+    message(STATUS "jemalloc not found (libjemalloc-dev): ims-hss uses glibc malloc")
+  endif()
+endif()
 
 # freeDiameter ships no .pc file on Debian
 find_path(FD_INCLUDE_DIR freeDiameter/libfdcore.h REQUIRED)

@@ -14,6 +14,7 @@ PKGS=(
   # libraries
   libfreediameter-dev freediameter-extensions libmicrohttpd-dev libsqlite3-dev
   libcmocka-dev libxml2-dev libjansson-dev libssl-dev libyaml-dev libevent-dev
+  libjemalloc-dev
   # comparison in the parser benchmark
   libosip2-dev
   # tests and lab
