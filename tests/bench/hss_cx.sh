@@ -162,8 +162,9 @@ else
   run_phase mar "${IDS[@]}" mar
   run_phase sar "${IDS[@]}" sar --sat $SAT
 fi
-# the store's own count at shutdown: cache hits/misses, Cx writes and the
-# group commits they took (docs/hss.md)
+# memory of the HSS after the load, then the store's own count at shutdown:
+# cache hits/misses, Cx writes and the group commits they took (docs/hss.md)
+echo "ims-hss memory: $(grep -E '^Vm(RSS|HWM)' "/proc/$HSS_PID/status" | tr -s ' \t' ' ' | tr '\n' ' ')"
 kill "$HSS_PID" 2>/dev/null && wait "$HSS_PID" 2>/dev/null
 HSS_PID=
 grep -o 'hss.store cache .*' "$WORK/hss.log" | sed 's/^/store: /'
