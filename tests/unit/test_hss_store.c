@@ -714,6 +714,53 @@ static void test_store_cache_many_subscribers(void **state)
 		hss_sub_free(subs[i]);
 }
 
+/* A new file has 1 KiB pages (docs/hss.md); a file made with SQLite's
+ * default 4 KiB pages is opened and used as it is. */
+static void test_store_page_size(void **state)
+{
+	fx_t *fx = *state;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *q = NULL;
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 1024);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+
+	char old[128];
+	snprintf(old, sizeof(old), "%s/old.db", fx->dir);
+	assert_int_equal(sqlite3_open(old, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA page_size=4096; CREATE TABLE t(x); DROP TABLE t;",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	hss_store_t *st = NULL;
+	assert_int_equal(hss_store_open(old, &st), 0);
+	hss_sub_t *a = sub_make(IMPI1, "sip:a@" REALM, NULL), *out = NULL;
+	uint64_t first = 0;
+	assert_int_equal(hss_store_create(st, a), 0);
+	assert_int_equal(hss_store_next_sqn(st, IMPI1, 1, &first), 0);
+	hss_store_close(st);
+	assert_int_equal(sqlite3_open(old, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(q, 0), 4096);
+	sqlite3_finalize(q);
+	sqlite3_close(db);
+	assert_int_equal(hss_store_open(old, &st), 0);
+	assert_int_equal(hss_store_get_by_impi(st, IMPI1, &out), 0);
+	assert_int_equal(out->sqn, first);
+	hss_sub_free(out);
+	hss_store_close(st);
+	hss_sub_free(a);
+	const char *sfx[] = { "", "-wal", "-shm" };
+	for (int i = 0; i < 3; i++) {
+		snprintf(old, sizeof(old), "%s/old.db%s", fx->dir, sfx[i]);
+		unlink(old);
+	}
+}
+
 static void test_store_reopen_keeps_data_and_schema_version(void **state)
 {
 	fx_t *fx = *state;
@@ -793,6 +840,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_cache_many_subscribers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_cache_created_record_reads_as_stored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_group_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_page_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_reopen_keeps_data_and_schema_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_refuses_newer_schema, setup, teardown),
 		cmocka_unit_test(test_store_open_bad_path_fails),
