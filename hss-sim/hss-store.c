@@ -537,7 +537,7 @@ int hss_store_open(const char *path, hss_store_t **out)
 	}
 	if (rc == 0) /* the data version the (empty) cache starts from */
 		rc = cache_check(st);
-	if (rc == 0)
+	if (rc == 0 && path[0] != '\0' && strcmp(path, ":memory:") != 0) /* a file: it has a WAL */
 		rc = ckpt_start(st, path);
 	if (rc != 0) {
 		LOG_ERROR(MOD, "open.failed path=%s", path);
