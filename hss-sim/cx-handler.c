@@ -13,6 +13,7 @@
 #include "cx-int.h"
 #include "dia/cx-client.h"
 #include "dia/cx-dict.h"
+#include "dia/cx-server.h"
 #include "log/ims_log.h"
 #include "userdata-build.h"
 
@@ -391,15 +392,11 @@ static int resync(hss_ctx_t *ctx, const hss_sub_t *sub, ims_str_t authz)
 	return rc;
 }
 
-/* n vectors; a non-NULL assign is the S-CSCF name to store with the SQNs
- * (registration state kept). */
-static int aka_items(hss_ctx_t *ctx, const hss_sub_t *sub, unsigned n, const char *assign,
-		     cx_answer_t *ans, ims_arena_t *a)
+/* n vectors, from the SQNs reserved from `first` on. */
+static int aka_items(const hss_sub_t *sub, unsigned n, uint64_t first, cx_answer_t *ans,
+		     ims_arena_t *a)
 {
-	uint64_t first;
-	int rc = hss_store_next_sqn_assign(ctx->store, sub->impi, n, assign, sub->reg_state, &first);
-	if (rc)
-		return rc;
+	int rc;
 	for (unsigned i = 0; i < n; i++) {
 		aka_vector_t v;
 		uint8_t rand[16], sqn[6];
@@ -474,6 +471,45 @@ static int digest_item(hss_ctx_t *ctx, const hss_sub_t *sub, ims_str_t scheme, c
 	return 0;
 }
 
+/* A MAR whose AKA vectors wait for their SQN reservation's commit (the
+ * store's group commit); in the request's arena. */
+typedef struct mar_wait {
+	const cx_req_t *req;
+	cx_answer_t *ans;
+	ims_arena_t *a;
+	hss_sub_t *sub;
+	const char *impi, *impu;
+	unsigned n;
+	cx_deferred_t *d;
+} mar_wait_t;
+
+static void mar_log(const cx_req_t *req, const char *impi, const char *impu, const cx_answer_t *ans)
+{
+	LOG_INFO(MOD, "mar impi=%s impu=%s scheme=%.*s items=%u code=%u", impi ? impi : "",
+		 impu ? impu : "", IMS_STR_FMT(req->auth_scheme), ans->n_items, cx_answer_code(ans));
+}
+
+/* On the store's writer thread once the SQNs are committed (or not). */
+static void mar_aka_done(void *arg, int rc, uint64_t first)
+{
+	mar_wait_t *w = arg;
+	cx_answer_t *ans = w->ans;
+	if (!rc)
+		rc = aka_items(w->sub, w->n, first, ans, w->a);
+	if (rc) {
+		store_failed(ans, rc, "vectors");
+		ans->n_items = ans->n_auth_items = 0;
+	} else {
+		result(ans, CX_DIAMETER_SUCCESS);
+		ans->user_name = w->req->user_name;
+		ans->impu = w->req->impu[0];
+	}
+	mar_log(w->req, w->impi, w->impu, ans);
+	hss_sub_free(w->sub);
+	if (w->d)
+		cx_server_resume(w->d); /* frees the arena, w with it */
+}
+
 void hss_cx_mar(void *arg, const cx_req_t *req, cx_answer_t *ans, ims_arena_t *a)
 {
 	hss_ctx_t *ctx = arg;
@@ -523,10 +559,27 @@ void hss_cx_mar(void *arg, const cx_req_t *req, cx_answer_t *ans, ims_arena_t *a
 	/* §6.3.1 step 5: the vectors; with AKA the new name is stored in the
 	 * SQN reservation's transaction */
 	if (sch == SCHEME_IS_AKA) {
-		unsigned n = req->n_auth_items ? req->n_auth_items : 1;
-		if (n > HSS_CX_MAX_VECTORS)
-			n = HSS_CX_MAX_VECTORS;
-		rc = aka_items(ctx, sub, n, assign, ans, a);
+		/* the answer waits for the commit of the reservation, the
+		 * dispatch thread does not */
+		mar_wait_t *w = ims_arena_alloc(a, sizeof *w);
+		if (!w) {
+			store_failed(ans, IMS_ENOMEM, "vectors");
+			goto out;
+		}
+		*w = (mar_wait_t){ .req = req, .ans = ans, .a = a, .sub = sub, .impi = impi,
+				   .impu = impu, .n = req->n_auth_items ? req->n_auth_items : 1 };
+		if (w->n > HSS_CX_MAX_VECTORS)
+			w->n = HSS_CX_MAX_VECTORS;
+		uint64_t first = 0;
+		if ((w->d = cx_server_defer(ans)) == NULL) /* called directly: wait */
+			rc = hss_store_next_sqn_assign(ctx->store, sub->impi, w->n, assign,
+						       sub->reg_state, &first);
+		else
+			rc = hss_store_next_sqn_assign_async(ctx->store, sub->impi, w->n, assign,
+							     sub->reg_state, mar_aka_done, w);
+		if (rc || !w->d)
+			mar_aka_done(w, rc, first);
+		return;
 	} else if (assign && (rc = hss_store_set_reg(ctx->store, impi, st, server))) {
 		store_failed(ans, rc, "set_reg");
 		goto out;
@@ -542,8 +595,7 @@ void hss_cx_mar(void *arg, const cx_req_t *req, cx_answer_t *ans, ims_arena_t *a
 	ans->user_name = req->user_name;
 	ans->impu = req->impu[0];
 out:
-	LOG_INFO(MOD, "mar impi=%s impu=%s scheme=%.*s items=%u code=%u", impi ? impi : "",
-		 impu ? impu : "", IMS_STR_FMT(req->auth_scheme), ans->n_items, cx_answer_code(ans));
+	mar_log(req, impi, impu, ans);
 	hss_sub_free(sub);
 }
 
@@ -585,12 +637,60 @@ static int put_user_data(const hss_sub_t *sub, const cx_req_t *req, cx_answer_t 
 	return rc;
 }
 
+/* A SAR whose answer waits for the commit of its registration state; in
+ * the request's arena. */
+typedef struct sar_wait {
+	hss_ctx_t *ctx;
+	const cx_req_t *req;
+	cx_answer_t *ans;
+	hss_sub_t *sub;
+	const char *server;
+	cx_deferred_t *d;
+} sar_wait_t;
+
+static void sar_log(const cx_req_t *req, const hss_sub_t *sub, const char *server,
+		    const cx_answer_t *ans)
+{
+	LOG_INFO(MOD, "sar impi=%s sat=%u server=%s code=%u", sub ? sub->impi : "", req->sat,
+		 server ? server : "", cx_answer_code(ans));
+}
+
+/* The answer already built, User-Data and all, becomes an error. */
+static void sar_store_failed(cx_answer_t *ans, int rc)
+{
+	memset(&ans->user_data, 0, sizeof ans->user_data);
+	memset(&ans->user_name, 0, sizeof ans->user_name);
+	store_failed(ans, rc, "set_reg");
+}
+
+/* On the store's writer thread once the state is committed (or not): the
+ * S-CSCF's Diameter host is remembered for RTR/PPR, and the answer built
+ * beforehand goes out, or an error instead. */
+static void sar_reg_done(void *arg, int rc, uint64_t first)
+{
+	(void)first;
+	sar_wait_t *w = arg;
+	cx_answer_t *ans = w->ans;
+	if (!rc)
+		rc = hss_cx__host_set(w->ctx->cx, w->sub->impi, w->req->origin_host);
+	if (rc)
+		sar_store_failed(ans, rc);
+	sar_log(w->req, w->sub, w->server, ans);
+	hss_sub_free(w->sub);
+	if (w->d)
+		cx_server_resume(w->d); /* frees the arena, w with it */
+}
+
 void hss_cx_sar(void *arg, const cx_req_t *req, cx_answer_t *ans, ims_arena_t *a)
 {
 	hss_ctx_t *ctx = arg;
 	hss_sub_t *sub = NULL;
 	const char *server = cstr(a, req->server_name);
 	int rc, want_data = 0;
+	/* the registration state to write once the answer is built (1), or
+	 * only the S-CSCF host to remember (2) */
+	int reg_write = 0;
+	hss_reg_state_t reg_state = HSS_REG_REGISTERED;
 	if (!server) {
 		result(ans, CX_DIAMETER_UNABLE_TO_COMPLY);
 		return;
@@ -613,10 +713,10 @@ void hss_cx_sar(void *arg, const cx_req_t *req, cx_answer_t *ans, ims_arena_t *a
 			goto out;
 		}
 		/* a re-registration with nothing to change writes nothing */
-		if (st != HSS_REG_REGISTERED || !same_server)
-			rc = hss_store_set_reg(ctx->store, sub->impi, HSS_REG_REGISTERED, server);
-		if (!rc)
-			rc = hss_cx__host_set(ctx->cx, sub->impi, req->origin_host);
+		reg_write = 1;
+		reg_state = HSS_REG_REGISTERED;
+		if (st == HSS_REG_REGISTERED && same_server)
+			reg_write = 2; /* only the host */
 		want_data = req->user_data_available != CX_USER_DATA_ALREADY_AVAILABLE ||
 			    req->sat == CX_SAT_REGISTRATION;
 		break;
@@ -627,10 +727,8 @@ void hss_cx_sar(void *arg, const cx_req_t *req, cx_answer_t *ans, ims_arena_t *a
 			result(ans, CX_DIAMETER_UNABLE_TO_COMPLY);
 			goto out;
 		}
-		if (st != HSS_REG_REGISTERED)
-			rc = hss_store_set_reg(ctx->store, sub->impi, HSS_REG_UNREGISTERED, server);
-		if (!rc)
-			rc = hss_cx__host_set(ctx->cx, sub->impi, req->origin_host);
+		reg_write = st != HSS_REG_REGISTERED ? 1 : 2;
+		reg_state = HSS_REG_UNREGISTERED;
 		want_data = 1;
 		break;
 	case CX_SAT_TIMEOUT_DEREGISTRATION:
@@ -687,9 +785,27 @@ void hss_cx_sar(void *arg, const cx_req_t *req, cx_answer_t *ans, ims_arena_t *a
 	}
 	result(ans, CX_DIAMETER_SUCCESS);
 	ims_arena_strdup(a, ims_str_cstr(sub->impi), &ans->user_name);
+	if (reg_write == 2 && (rc = hss_cx__host_set(ctx->cx, sub->impi, req->origin_host)))
+		sar_store_failed(ans, rc);
+	if (reg_write == 1) {
+		/* the answer waits for the commit, the dispatch thread does not */
+		sar_wait_t *w = ims_arena_alloc(a, sizeof *w);
+		if (!w) {
+			sar_store_failed(ans, IMS_ENOMEM);
+			goto out;
+		}
+		*w = (sar_wait_t){ .ctx = ctx, .req = req, .ans = ans, .sub = sub, .server = server };
+		if ((w->d = cx_server_defer(ans)) == NULL) /* called directly: wait */
+			rc = hss_store_set_reg(ctx->store, sub->impi, reg_state, server);
+		else
+			rc = hss_store_set_reg_async(ctx->store, sub->impi, reg_state, server,
+						     sar_reg_done, w);
+		if (rc || !w->d)
+			sar_reg_done(w, rc, 0);
+		return;
+	}
 out:
-	LOG_INFO(MOD, "sar impi=%s sat=%u server=%s code=%u", sub ? sub->impi : "", req->sat,
-		 server ? server : "", cx_answer_code(ans));
+	sar_log(req, sub, server, ans);
 	hss_sub_free(sub);
 }
 

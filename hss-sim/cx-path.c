@@ -73,7 +73,14 @@ static void cx_stop(hss_ctx_t *ctx)
 		return;
 	/* also after a start that failed half-way */
 	cx_server_unregister_all();
+	/* answers waiting for a store commit go out while the core runs;
+	 * the second sync catches a handler that was still running (its
+	 * answer is dropped: the core is down) */
+	if (ctx->store)
+		hss_store_sync(ctx->store);
 	cx_core_stop();
+	if (ctx->store)
+		hss_store_sync(ctx->store);
 	cx->started = 0;
 	pthread_mutex_destroy(&cx->mu);
 	hss_cx__hosts_free(cx);

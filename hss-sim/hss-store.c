@@ -110,24 +110,36 @@ typedef struct cache_ent {
 	char *scscf;    /* malloc'ed; sub->scscf_name points here */
 } cache_ent_t;
 
+/* Within CACHE_FRESH_NS of the last data version check, a read by IMPI is
+ * answered from the cache without touching the connection (see
+ * hss_store_get_by_impi). */
+#define CACHE_FRESH_NS ((int64_t)HSS_STORE_CACHE_CHECK_US * 1000)
+
 struct hss_store {
 	sqlite3 *db;
-	pthread_mutex_t lock;
+	pthread_mutex_t lock;         /* the connection, its statements, the writes */
 	int schema_version;
 	sqlite3_stmt *stmt[Q__COUNT]; /* prepared on first use; under lock */
-	cache_ent_t **cache;          /* cache_buckets chains (NULL: no cache); under lock */
+	/* The cache is changed only with both lock and cache_mu held, so a
+	 * holder of either may read it; the cache hits of Cx take cache_mu
+	 * only and never wait for a commit. */
+	pthread_mutex_t cache_mu;
+	cache_ent_t **cache;          /* cache_buckets chains (NULL: no cache) */
 	unsigned cache_buckets;       /* a power of two */
 	unsigned n_cached;
-	sqlite3_int64 data_version;   /* as of the last check */
-	unsigned long cache_hits, cache_misses, cache_flushes;
+	sqlite3_int64 data_version;   /* as of the last check; under lock */
+	int64_t checked_ns;           /* CLOCK_MONOTONIC of that check; under cache_mu */
+	unsigned long cache_hits, cache_misses, cache_flushes; /* under cache_mu */
 	/* /metrics: hss_store_cache_reads_total{result}, hss_store_cache_records */
 	ims_counter_t *m_hits, *m_misses;
 	ims_gauge_t *m_records;
 	/* the Cx writes waiting for the next group commit (see submit) */
 	pthread_mutex_t q_mu;
-	pthread_cond_t q_cond;
+	pthread_cond_t q_cond;      /* a job was queued, or stop */
+	pthread_cond_t q_done;      /* a batch of jobs was committed */
 	struct wjob *q_head, **q_tail;
-	int q_leader;
+	pthread_t q_thread;         /* the writer (see writer_main) */
+	int q_running, q_stop;
 	unsigned long n_batches, n_jobs;
 	/* the checkpointer thread (see ckpt_main) */
 	char *path;
@@ -138,6 +150,8 @@ struct hss_store {
 };
 
 static void cache_flush(hss_store_t *st);
+static int writer_start(hss_store_t *st);
+static void writer_stop(hss_store_t *st);
 static int cache_check(hss_store_t *st);
 
 /* Schema migrations: entry i takes the database from version i to i+1.
@@ -485,10 +499,12 @@ int hss_store_open(const char *path, hss_store_t **out)
 	if (st == NULL)
 		return IMS_ENOMEM;
 	pthread_mutex_init(&st->lock, NULL);
+	pthread_mutex_init(&st->cache_mu, NULL);
 	pthread_mutex_init(&st->ck_mu, NULL);
 	pthread_cond_init(&st->ck_cond, NULL);
 	pthread_mutex_init(&st->q_mu, NULL);
 	pthread_cond_init(&st->q_cond, NULL);
+	pthread_cond_init(&st->q_done, NULL);
 	st->q_tail = &st->q_head;
 	st->data_version = -1;
 	const char *help = "HSS store reads by IMPI, answered from the subscriber cache or the file";
@@ -537,6 +553,8 @@ int hss_store_open(const char *path, hss_store_t **out)
 	}
 	if (rc == 0) /* the data version the (empty) cache starts from */
 		rc = cache_check(st);
+	if (rc == 0)
+		rc = writer_start(st);
 	if (rc == 0 && path[0] != '\0' && strcmp(path, ":memory:") != 0) /* a file: it has a WAL */
 		rc = ckpt_start(st, path);
 	if (rc != 0) {
@@ -553,6 +571,7 @@ void hss_store_close(hss_store_t *st)
 {
 	if (st == NULL)
 		return;
+	writer_stop(st);
 	ckpt_stop(st);
 	for (unsigned i = 0; i < Q__COUNT; i++)
 		sqlite3_finalize(st->stmt[i]);
@@ -565,10 +584,12 @@ void hss_store_close(hss_store_t *st)
 	if (st->db != NULL)
 		sqlite3_close_v2(st->db);
 	pthread_mutex_destroy(&st->lock);
+	pthread_mutex_destroy(&st->cache_mu);
 	pthread_mutex_destroy(&st->ck_mu);
 	pthread_cond_destroy(&st->ck_cond);
 	pthread_mutex_destroy(&st->q_mu);
 	pthread_cond_destroy(&st->q_cond);
+	pthread_cond_destroy(&st->q_done);
 	free(st->path);
 	free(st);
 }
@@ -700,7 +721,7 @@ static cache_ent_t *cache_find(hss_store_t *st, const char *impi)
 	return pp ? *pp : NULL;
 }
 
-static void cache_drop(hss_store_t *st, const char *impi)
+static void cache_drop_locked(hss_store_t *st, const char *impi)
 {
 	cache_ent_t **pp = cache_slot(st, impi);
 	if (pp == NULL || *pp == NULL)
@@ -712,7 +733,16 @@ static void cache_drop(hss_store_t *st, const char *impi)
 	cache_gauge(st);
 }
 
-static void cache_flush(hss_store_t *st)
+/* The cache's changes below are made with st->lock held; each takes
+ * cache_mu for itself. */
+static void cache_drop(hss_store_t *st, const char *impi)
+{
+	pthread_mutex_lock(&st->cache_mu);
+	cache_drop_locked(st, impi);
+	pthread_mutex_unlock(&st->cache_mu);
+}
+
+static void cache_flush_locked(hss_store_t *st)
 {
 	if (st->cache == NULL)
 		return;
@@ -725,6 +755,13 @@ static void cache_flush(hss_store_t *st)
 	}
 	st->n_cached = 0;
 	cache_gauge(st);
+}
+
+static void cache_flush(hss_store_t *st)
+{
+	pthread_mutex_lock(&st->cache_mu);
+	cache_flush_locked(st);
+	pthread_mutex_unlock(&st->cache_mu);
 }
 
 static int cache_set_scscf(cache_ent_t *e, const char *name)
@@ -753,6 +790,7 @@ static void cache_put(hss_store_t *st, const hss_sub_t *sub, sqlite3_int64 id)
 			cache_ent_free(e);
 		return;
 	}
+	pthread_mutex_lock(&st->cache_mu);
 	e->id = id;
 	e->next = st->cache[h];
 	st->cache[h] = e;
@@ -768,6 +806,7 @@ static void cache_put(hss_store_t *st, const hss_sub_t *sub, sqlite3_int64 id)
 		st->n_cached--;
 	}
 	cache_gauge(st);
+	pthread_mutex_unlock(&st->cache_mu);
 }
 
 /* After a committed create: the record as a read would return it (a new
@@ -790,8 +829,11 @@ static void cache_put_created(hss_store_t *st, const hss_sub_t *sub, sqlite3_int
 static void cache_note_sqn(hss_store_t *st, const char *impi, uint64_t sqn)
 {
 	cache_ent_t *e = cache_find(st, impi);
-	if (e != NULL)
-		e->sub->sqn = sqn & HSS_SQN_MAX;
+	if (e == NULL)
+		return;
+	pthread_mutex_lock(&st->cache_mu);
+	e->sub->sqn = sqn & HSS_SQN_MAX;
+	pthread_mutex_unlock(&st->cache_mu);
 }
 
 static void cache_note_reg(hss_store_t *st, const char *impi, hss_reg_state_t state,
@@ -800,11 +842,19 @@ static void cache_note_reg(hss_store_t *st, const char *impi, hss_reg_state_t st
 	cache_ent_t *e = cache_find(st, impi);
 	if (e == NULL)
 		return;
-	if (cache_set_scscf(e, scscf_name) != 0) {
-		cache_drop(st, impi);
-		return;
-	}
-	e->sub->reg_state = state;
+	pthread_mutex_lock(&st->cache_mu);
+	if (cache_set_scscf(e, scscf_name) != 0)
+		cache_drop_locked(st, impi);
+	else
+		e->sub->reg_state = state;
+	pthread_mutex_unlock(&st->cache_mu);
+}
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* Inside a read or write transaction, before the cache is used: a commit
@@ -819,15 +869,18 @@ static int cache_check(hss_store_t *st)
 	done(s);
 	if (r != SQLITE_ROW)
 		return db_fail(st, "data_version");
+	pthread_mutex_lock(&st->cache_mu);
 	if (v != st->data_version) {
 		if (st->n_cached > 0) {
 			LOG_INFO(MOD, "cache.flushed records=%u why=other_connection_committed",
 				 st->n_cached);
 			st->cache_flushes++;
 		}
-		cache_flush(st);
+		cache_flush_locked(st);
 		st->data_version = v;
 	}
+	st->checked_ns = mono_ns();
+	pthread_mutex_unlock(&st->cache_mu);
 	return 0;
 }
 
@@ -839,10 +892,12 @@ int hss_store_set_cache(hss_store_t *st, unsigned buckets)
 	if (buckets > 0 && (c = calloc(buckets, sizeof(*c))) == NULL)
 		return IMS_ENOMEM;
 	pthread_mutex_lock(&st->lock);
-	cache_flush(st);
+	pthread_mutex_lock(&st->cache_mu);
+	cache_flush_locked(st);
 	free(st->cache);
 	st->cache = c;
 	st->cache_buckets = buckets;
+	pthread_mutex_unlock(&st->cache_mu);
 	pthread_mutex_unlock(&st->lock);
 	return 0;
 }
@@ -850,12 +905,14 @@ int hss_store_set_cache(hss_store_t *st, unsigned buckets)
 void hss_store_cache_stats(hss_store_t *st, hss_store_cache_stats_t *out)
 {
 	pthread_mutex_lock(&st->lock);
+	pthread_mutex_lock(&st->cache_mu);
 	out->records = st->n_cached;
 	out->hits = st->cache_hits;
 	out->misses = st->cache_misses;
 	out->flushes = st->cache_flushes;
 	out->writes = st->n_jobs;
 	out->commits = st->n_batches;
+	pthread_mutex_unlock(&st->cache_mu);
 	pthread_mutex_unlock(&st->lock);
 }
 
@@ -955,9 +1012,11 @@ static int get_one(hss_store_t *st, stmt_id_t id, const char *arg, hss_sub_t **o
 		goto out;
 	cache_ent_t *e = id == Q_SUB_BY_IMPI ? cache_find(st, arg) : NULL;
 	if (e != NULL) {
+		pthread_mutex_lock(&st->cache_mu);
 		st->cache_hits++;
+		pthread_mutex_unlock(&st->cache_mu);
 		ims_counter_inc(st->m_hits);
-		*out = sub_clone(e->sub);
+		*out = sub_clone(e->sub); /* nobody changes it: we hold the lock */
 		rc = *out ? 0 : IMS_ENOMEM;
 		goto out;
 	}
@@ -978,7 +1037,9 @@ static int get_one(hss_store_t *st, stmt_id_t id, const char *arg, hss_sub_t **o
 		}
 		done(s);
 		if (rc == 0) {
+			pthread_mutex_lock(&st->cache_mu);
 			st->cache_misses++;
+			pthread_mutex_unlock(&st->cache_mu);
 			ims_counter_inc(st->m_misses);
 			cache_put(st, *out, row);
 		}
@@ -993,6 +1054,24 @@ int hss_store_get_by_impi(hss_store_t *st, const char *impi, hss_sub_t **out)
 	*out = NULL;
 	if (impi == NULL)
 		return IMS_EINVAL;
+	/* The hit of a fresh cache: no read transaction, no wait behind a
+	 * commit. Fresh means the data version was checked (by a read or a
+	 * Cx write, which checks it in every transaction) within the last
+	 * HSS_STORE_CACHE_CHECK_US; this process's own writes update the
+	 * cache as they commit. */
+	pthread_mutex_lock(&st->cache_mu);
+	cache_ent_t *e = NULL;
+	if (st->cache != NULL && mono_ns() - st->checked_ns < CACHE_FRESH_NS)
+		e = cache_find(st, impi);
+	if (e != NULL) {
+		st->cache_hits++;
+		*out = sub_clone(e->sub);
+	}
+	pthread_mutex_unlock(&st->cache_mu);
+	if (e != NULL) {
+		ims_counter_inc(st->m_hits);
+		return *out ? 0 : IMS_ENOMEM;
+	}
 	pthread_mutex_lock(&st->lock);
 	int rc = get_one(st, Q_SUB_BY_IMPI, impi, out);
 	pthread_mutex_unlock(&st->lock);
@@ -1383,13 +1462,16 @@ int hss_store_next_sqn(hss_store_t *st, const char *impi, unsigned n, uint64_t *
 /* ---- Cx writes: group commit ------------------------------------------ */
 
 /* Each SQN reservation and registration-state change of a Cx request is a
- * job. The first thread with a job to write becomes the leader: it takes
- * every job queued so far, runs them in one write transaction and wakes
- * their threads; jobs queued meanwhile wait for the next leader. A COMMIT
+ * job, queued for the store's writer thread. The writer takes every job
+ * queued so far, runs them in one write transaction, and completes them:
+ * a synchronous caller wakes up, an asynchronous one (a Cx answer waiting
+ * in cx_server_defer) gets its callback on the writer thread. A COMMIT
  * costs about 30 us (locks, WAL frame header, WAL index) and each job
- * under 10 us more, so several Cx requests share one COMMIT. Every caller
- * still returns only after its write is committed: what a Cx answer says
- * is on disk as before (synchronous=NORMAL, see full_sync). */
+ * under 10 us more; while one batch commits, the next fills up, so under
+ * load many Cx requests share one COMMIT, and the dispatch threads never
+ * wait for it. Every completion still comes only after its write is
+ * committed: what a Cx answer says is on disk as before
+ * (synchronous=NORMAL, see full_sync). */
 typedef struct wjob {
 	struct wjob *next;
 	const char *impi;
@@ -1400,6 +1482,8 @@ typedef struct wjob {
 	uint64_t first_sqn;          /* out */
 	int rc;                      /* out */
 	int done;                    /* under q_mu */
+	hss_store_done_t cb;         /* asynchronous: called, then the job freed */
+	void *cb_arg;
 } wjob_t;
 
 static int changed_one(hss_store_t *st, sqlite3_stmt *s, const char *what)
@@ -1451,7 +1535,9 @@ static int job_run(hss_store_t *st, wjob_t *j)
 	sqlite3_bind_int64(s, 1, e->id);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)last);
 	if ((rc = changed_one(st, s, "sqn.next")) == 0) {
+		pthread_mutex_lock(&st->cache_mu);
 		e->sub->sqn = last;
+		pthread_mutex_unlock(&st->cache_mu);
 		j->first_sqn = (last - (j->n_sqn - 1)) & HSS_SQN_MAX;
 	}
 out:
@@ -1482,43 +1568,126 @@ static void batch_run(hss_store_t *st, wjob_t *batch)
 			j->rc = rc;
 			cache_drop(st, j->impi);
 		}
-		st->n_jobs++;
+		if (j->n_sqn || j->set_reg) /* not hss_store_sync's empty job */
+			st->n_jobs++;
 	}
 	st->n_batches++;
 	pthread_mutex_unlock(&st->lock);
 }
 
-static int submit(hss_store_t *st, wjob_t *j)
+static void *writer_main(void *arg)
 {
-	j->next = NULL;
-	j->done = 0;
-	j->rc = IMS_EDB;
+	hss_store_t *st = arg;
 	pthread_mutex_lock(&st->q_mu);
-	*st->q_tail = j;
-	st->q_tail = &j->next;
-	while (!j->done) {
-		if (st->q_leader) {
+	for (;;) {
+		if (st->q_head == NULL) {
+			if (st->q_stop)
+				break;
 			pthread_cond_wait(&st->q_cond, &st->q_mu);
 			continue;
 		}
-		st->q_leader = 1;
 		wjob_t *batch = st->q_head;
 		st->q_head = NULL;
 		st->q_tail = &st->q_head;
 		pthread_mutex_unlock(&st->q_mu);
 		batch_run(st, batch);
-		pthread_mutex_lock(&st->q_mu);
-		/* each job lives on its waiting thread's stack: that thread
-		 * returns only after it sees done, under q_mu */
-		for (wjob_t *b = batch, *next; b != NULL; b = next) {
-			next = b->next;
-			b->done = 1;
+		/* asynchronous jobs first (their callbacks send answers), then
+		 * the waiting threads: each of their jobs lives on its thread's
+		 * stack, which may return as soon as it sees done */
+		wjob_t *waiting = NULL, **wt = &waiting;
+		for (wjob_t *j = batch, *next; j != NULL; j = next) {
+			next = j->next;
+			if (j->cb != NULL) {
+				j->cb(j->cb_arg, j->rc, j->first_sqn);
+				free(j);
+			} else {
+				*wt = j;
+				wt = &j->next;
+			}
 		}
-		st->q_leader = 0;
-		pthread_cond_broadcast(&st->q_cond);
+		*wt = NULL;
+		pthread_mutex_lock(&st->q_mu);
+		for (wjob_t *j = waiting, *next; j != NULL; j = next) {
+			next = j->next;
+			j->done = 1;
+		}
+		if (waiting != NULL)
+			pthread_cond_broadcast(&st->q_done);
 	}
 	pthread_mutex_unlock(&st->q_mu);
+	return NULL;
+}
+
+static int writer_start(hss_store_t *st)
+{
+	if (pthread_create(&st->q_thread, NULL, writer_main, st) != 0)
+		return IMS_ENOMEM;
+	st->q_running = 1;
+	return 0;
+}
+
+/* Lets the writer finish every queued job, then stops it. */
+static void writer_stop(hss_store_t *st)
+{
+	if (!st->q_running)
+		return;
+	pthread_mutex_lock(&st->q_mu);
+	st->q_stop = 1;
+	pthread_cond_signal(&st->q_cond);
+	pthread_mutex_unlock(&st->q_mu);
+	pthread_join(st->q_thread, NULL);
+	st->q_running = 0;
+}
+
+static void enqueue(hss_store_t *st, wjob_t *j)
+{
+	j->next = NULL;
+	j->done = 0;
+	j->rc = IMS_EDB;
+	*st->q_tail = j;
+	st->q_tail = &j->next;
+	pthread_cond_signal(&st->q_cond);
+}
+
+static int submit(hss_store_t *st, wjob_t *j)
+{
+	j->cb = NULL;
+	pthread_mutex_lock(&st->q_mu);
+	enqueue(st, j);
+	while (!j->done)
+		pthread_cond_wait(&st->q_done, &st->q_mu);
+	pthread_mutex_unlock(&st->q_mu);
 	return j->rc;
+}
+
+/* Queues a heap copy of *tmpl (strings too) completed by cb. */
+static int submit_async(hss_store_t *st, const wjob_t *tmpl, hss_store_done_t cb, void *arg)
+{
+	size_t li = strlen(tmpl->impi) + 1;
+	size_t ls = tmpl->scscf_name ? strlen(tmpl->scscf_name) + 1 : 0;
+	wjob_t *j = malloc(sizeof(*j) + li + ls);
+	if (j == NULL)
+		return IMS_ENOMEM;
+	*j = *tmpl;
+	char *p = (char *)(j + 1);
+	memcpy(p, tmpl->impi, li);
+	j->impi = p;
+	if (ls) {
+		memcpy(p + li, tmpl->scscf_name, ls);
+		j->scscf_name = p + li;
+	}
+	j->cb = cb;
+	j->cb_arg = arg;
+	pthread_mutex_lock(&st->q_mu);
+	enqueue(st, j);
+	pthread_mutex_unlock(&st->q_mu);
+	return 0;
+}
+
+int hss_store_sync(hss_store_t *st)
+{
+	wjob_t j = { .impi = "" }; /* writes nothing: done after every job before it */
+	return submit(st, &j);
 }
 
 int hss_store_next_sqn_assign(hss_store_t *st, const char *impi, unsigned n,
@@ -1535,6 +1704,26 @@ int hss_store_next_sqn_assign(hss_store_t *st, const char *impi, unsigned n,
 		LOG_DEBUG(MOD, "reg.set impi=%s state=%s scscf=%s", impi, hss_reg_state_name(state),
 			  scscf_name);
 	return rc;
+}
+
+int hss_store_next_sqn_assign_async(hss_store_t *st, const char *impi, unsigned n,
+				    const char *scscf_name, hss_reg_state_t state,
+				    hss_store_done_t done, void *arg)
+{
+	if (impi == NULL || n == 0 || done == NULL || (scscf_name && !valid_state(state)))
+		return IMS_EINVAL;
+	wjob_t j = { .impi = impi, .n_sqn = n, .scscf_name = scscf_name, .state = state,
+		     .set_reg = scscf_name != NULL };
+	return submit_async(st, &j, done, arg);
+}
+
+int hss_store_set_reg_async(hss_store_t *st, const char *impi, hss_reg_state_t state,
+			    const char *scscf_name, hss_store_done_t done, void *arg)
+{
+	if (impi == NULL || !valid_state(state) || done == NULL)
+		return IMS_EINVAL;
+	wjob_t j = { .impi = impi, .scscf_name = scscf_name, .state = state, .set_reg = 1 };
+	return submit_async(st, &j, done, arg);
 }
 
 int hss_store_set_sqn(hss_store_t *st, const char *impi, uint64_t sqn)

@@ -158,6 +158,13 @@ int hss_store_schema_version(hss_store_t *st);
  * it. The default is 131,072. IMS_EINVAL when not a power of two. */
 int hss_store_set_cache(hss_store_t *st, unsigned buckets);
 
+/* How stale a cached record may be toward another connection's commit (the
+ * sqlite3 shell): a read by IMPI within this many microseconds of the last
+ * data version check is answered from the cache without a new check. This
+ * process's own writes are seen at once, and every Cx write checks in its
+ * own transaction. */
+#define HSS_STORE_CACHE_CHECK_US 1000
+
 typedef struct hss_store_cache_stats {
 	unsigned records;      /* kept now */
 	unsigned long hits;    /* reads by IMPI answered from the cache */
@@ -250,5 +257,23 @@ int hss_store_get_reg(hss_store_t *st, const char *id, hss_reg_state_t *state /*
  * it) of the subscriber `impi`. Errors: IMS_EINVAL, IMS_ENOENT, IMS_EDB. */
 int hss_store_set_reg(hss_store_t *st, const char *impi, hss_reg_state_t state,
 		      const char *scscf_name);
+
+/* The same two Cx writes without waiting: they are queued for the store's
+ * writer thread, which calls done(arg, rc, first_sqn) on its own thread
+ * once the write is committed (rc as the synchronous call would return;
+ * first_sqn for an SQN reservation). Writes, queued or not, commit in the
+ * order they were submitted. done must not call back into a synchronous
+ * Cx write. Returns 0 (done will be called) or IMS_EINVAL / IMS_ENOMEM
+ * (it will not). */
+typedef void (*hss_store_done_t)(void *arg, int rc, uint64_t first_sqn);
+int hss_store_next_sqn_assign_async(hss_store_t *st, const char *impi, unsigned n,
+				    const char *scscf_name, hss_reg_state_t state,
+				    hss_store_done_t done, void *arg);
+int hss_store_set_reg_async(hss_store_t *st, const char *impi, hss_reg_state_t state,
+			    const char *scscf_name, hss_store_done_t done, void *arg);
+
+/* Returns once every Cx write submitted before it is committed and its
+ * callback has run. */
+int hss_store_sync(hss_store_t *st);
 
 #endif

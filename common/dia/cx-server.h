@@ -25,6 +25,18 @@
 typedef void (*cx_handler_t)(void *arg, const cx_req_t *req, cx_answer_t *ans,
 			     ims_arena_t *arena);
 
+/* A handler whose answer waits for something slower (the HSS store's
+ * group commit) defers it: it calls cx_server_defer(ans) and returns at
+ * once, leaving the dispatch thread free; req, ans and the arena stay valid
+ * until it calls cx_server_resume() with the handle, exactly once and from
+ * any thread, after filling ans. dia/ then encodes and sends ans as it is.
+ * Through cx_server_process (tests) the call waits for the resume.
+ * cx_server_defer returns NULL when the handler was not called by dia/
+ * (a unit test calling it directly): the handler answers at once then. */
+typedef struct cx_deferred cx_deferred_t;
+cx_deferred_t *cx_server_defer(cx_answer_t *ans);
+void cx_server_resume(cx_deferred_t *d);
+
 /* Registers fn for the request command cmd (CX_CMD_UAR ...). Call after
  * cx_core_start (or before: freeDiameter queues nothing until started).
  * Returns 0, IMS_EINVAL (unknown command), IMS_EEXIST (already

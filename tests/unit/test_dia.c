@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <freeDiameter/freeDiameter-host.h>
@@ -195,6 +197,84 @@ static void test_server_answers_mar_with_items(void **state)
 	assert_true(ans.session_id.len > 0);
 	fd_msg_free(m);
 	ims_arena_destroy(a);
+}
+
+/* A handler that defers its answer (the HSS waiting for a store commit):
+ * resumed from another thread after the handler returned, or from the
+ * handler itself before it returns; cx_server_process hands back the
+ * answer as the resume left it. */
+typedef struct lia_defer {
+	int mode; /* 0: resume from a thread, 1: from inside the handler */
+	int calls;
+	int not_deferrable; /* cx_server_defer refused a foreign answer */
+	pthread_t th;
+	cx_deferred_t *d;
+	cx_answer_t *ans;
+} lia_defer_t;
+
+static void *lia_resumer(void *arg)
+{
+	lia_defer_t *t = arg;
+	usleep(20 * 1000); /* the handler has long returned */
+	t->ans->result_code = CX_DIAMETER_SUCCESS;
+	t->ans->server_name = IMS_STR("sip:late." REALM);
+	cx_server_resume(t->d);
+	return NULL;
+}
+
+static void lia_handler(void *arg, const cx_req_t *req, cx_answer_t *ans, ims_arena_t *a)
+{
+	(void)req;
+	(void)a;
+	lia_defer_t *t = arg;
+	t->calls++;
+	cx_answer_t other;
+	memset(&other, 0, sizeof other);
+	t->not_deferrable = cx_server_defer(&other) == NULL;
+	t->d = cx_server_defer(ans);
+	assert_non_null(t->d);
+	assert_null(cx_server_defer(ans)); /* once */
+	t->ans = ans;
+	if (t->mode == 0) {
+		assert_int_equal(pthread_create(&t->th, NULL, lia_resumer, t), 0);
+		return;
+	}
+	ans->result_code = CX_DIAMETER_SUCCESS;
+	ans->server_name = IMS_STR("sip:early." REALM);
+	cx_server_resume(t->d);
+}
+
+static void test_server_deferred_answer(void **state)
+{
+	(void)state;
+	static lia_defer_t t;
+	assert_int_equal(cx_server_register(CX_CMD_LIR, lia_handler, &t), 0);
+	const char *want[2] = { "sip:late." REALM, "sip:early." REALM };
+	for (int mode = 0; mode < 2; mode++) {
+		t.mode = mode;
+		cx_req_t r;
+		memset(&r, 0, sizeof r);
+		r.cmd = CX_CMD_LIR;
+		r.impu[0] = IMS_STR(IMPU);
+		r.n_impu = 1;
+		struct msg *m = NULL;
+		assert_int_equal(cx_req_encode(&r, &m), 0);
+		m = wire_roundtrip(m);
+		assert_int_equal(cx_server_process(&m), 0);
+		if (mode == 0)
+			pthread_join(t.th, NULL);
+		assert_int_equal(t.calls, mode + 1);
+		assert_true(t.not_deferrable);
+		m = wire_roundtrip(m);
+		ims_arena_t *a = ims_arena_create(1024);
+		cx_answer_t ans;
+		assert_int_equal(cx_ans_decode(m, a, &ans), 0);
+		assert_int_equal(ans.cmd, CX_CMD_LIR);
+		assert_int_equal(ans.result_code, CX_DIAMETER_SUCCESS);
+		assert_true(ims_str_eq_c(ans.server_name, want[mode]));
+		fd_msg_free(m);
+		ims_arena_destroy(a);
+	}
 }
 
 static void uaa_handler(void *arg, const cx_req_t *req, cx_answer_t *ans, ims_arena_t *a)
@@ -463,6 +543,7 @@ int main(void)
 		cmocka_unit_test(test_request_without_identity_is_refused),
 		cmocka_unit_test(test_server_answers_mar_with_items),
 		cmocka_unit_test(test_uar_missing_avp_answers_5005),
+		cmocka_unit_test(test_server_deferred_answer),
 		cmocka_unit_test(test_unresolved_avp_is_named_in_failed_avp),
 		cmocka_unit_test(test_rtr_encode_decode),
 		cmocka_unit_test(test_decode_oom_every_allocation),

@@ -629,7 +629,13 @@ static void test_store_cache_follows_every_write(void **state)
 	snprintf(sql, sizeof(sql),
 		 "UPDATE subscriber SET password='shell', reg_state=1, scscf_name='sip:s3' "
 		 "WHERE impi='%s'", impi);
+	assert_int_equal(hss_store_get_by_impi(fx->st, impi, &out), 0); /* cached again */
+	hss_sub_free(out);
+	assert_int_equal(hss_store_get_by_impi(fx->st, impi, &out), 0); /* a hit, no check */
+	hss_sub_free(out);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	/* past the window a read checks the data version again */
+	usleep(2 * HSS_STORE_CACHE_CHECK_US);
 	assert_int_equal(hss_store_get_by_impi(fx->st, impi, &out), 0);
 	hss_store_cache_stats(fx->st, &cs);
 	assert_int_equal(cs.flushes - cs0.flushes, 1);
@@ -639,6 +645,7 @@ static void test_store_cache_follows_every_write(void **state)
 	hss_sub_free(out);
 	snprintf(sql, sizeof(sql), "DELETE FROM subscriber WHERE impi='%s'", impi);
 	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	usleep(2 * HSS_STORE_CACHE_CHECK_US);
 	assert_int_equal(hss_store_get_by_impi(fx->st, impi, &out), IMS_ENOENT);
 	sqlite3_close(db);
 
@@ -716,6 +723,72 @@ static void test_store_cache_many_subscribers(void **state)
 
 /* A new file has 1 KiB pages (docs/hss.md); a file made with SQLite's
  * default 4 KiB pages is opened and used as it is. */
+/* The asynchronous Cx writes (a deferred Cx answer): each callback comes
+ * after its commit, on the writer thread, in submission order; an unknown
+ * user gets IMS_ENOENT; hss_store_sync waits for all of them; closing the
+ * store runs the ones still queued; what they wrote survives a reopen. */
+#define ASYNC_N 40
+typedef struct async_log {
+	int n;
+	int rc[ASYNC_N + 8];
+	uint64_t first[ASYNC_N + 8];
+	pthread_t thread[ASYNC_N + 8];
+} async_log_t;
+
+static void async_done(void *arg, int rc, uint64_t first)
+{
+	async_log_t *l = arg;
+	l->rc[l->n] = rc;
+	l->first[l->n] = first;
+	l->thread[l->n] = pthread_self();
+	l->n++;
+}
+
+static void test_store_async_writes(void **state)
+{
+	fx_t *fx = *state;
+	hss_sub_t *a = sub_make(IMPI1, "sip:a@" REALM, NULL), *out = NULL;
+	assert_int_equal(hss_store_create(fx->st, a), 0);
+	static async_log_t l;
+	memset(&l, 0, sizeof(l));
+	for (int i = 0; i < ASYNC_N; i++)
+		assert_int_equal(hss_store_next_sqn_assign_async(fx->st, IMPI1, 1,
+			i == 0 ? "sip:s1." REALM : NULL, HSS_REG_UNREGISTERED, async_done, &l), 0);
+	assert_int_equal(hss_store_set_reg_async(fx->st, IMPI1, HSS_REG_REGISTERED, "sip:s2." REALM,
+						 async_done, &l), 0);
+	assert_int_equal(hss_store_set_reg_async(fx->st, "nobody@" REALM, HSS_REG_REGISTERED, "sip:x",
+						 async_done, &l), 0);
+	assert_int_equal(hss_store_set_reg_async(fx->st, IMPI1, 7, "sip:x", async_done, &l), IMS_EINVAL);
+	assert_int_equal(hss_store_sync(fx->st), 0);
+	assert_int_equal(l.n, ASYNC_N + 2);
+	for (int i = 0; i < ASYNC_N; i++) {
+		assert_int_equal(l.rc[i], 0);
+		assert_int_equal(l.first[i], (uint64_t)i + 1); /* in order, none twice */
+		assert_false(pthread_equal(l.thread[i], pthread_self()));
+	}
+	assert_int_equal(l.rc[ASYNC_N], 0);
+	assert_int_equal(l.rc[ASYNC_N + 1], IMS_ENOENT);
+	assert_int_equal(hss_store_get_by_impi(fx->st, IMPI1, &out), 0);
+	assert_int_equal(out->sqn, ASYNC_N);
+	assert_int_equal(out->reg_state, HSS_REG_REGISTERED);
+	assert_string_equal(out->scscf_name, "sip:s2." REALM);
+	hss_sub_free(out);
+
+	/* queued at close: run before the store goes */
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(hss_store_next_sqn_assign_async(fx->st, IMPI1, 2, NULL,
+			HSS_REG_REGISTERED, async_done, &l), 0);
+	hss_store_close(fx->st);
+	assert_int_equal(l.n, ASYNC_N + 5);
+	assert_int_equal(l.first[ASYNC_N + 4], ASYNC_N + 5);
+	assert_int_equal(hss_store_open(fx->path, &fx->st), 0);
+	assert_int_equal(hss_store_get_by_impi(fx->st, IMPI1, &out), 0);
+	assert_int_equal(out->sqn, ASYNC_N + 6);
+	assert_int_equal(out->reg_state, HSS_REG_REGISTERED);
+	hss_sub_free(out);
+	hss_sub_free(a);
+}
+
 static void test_store_page_size(void **state)
 {
 	fx_t *fx = *state;
@@ -840,6 +913,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_cache_many_subscribers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_cache_created_record_reads_as_stored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_group_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_async_writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_page_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_reopen_keeps_data_and_schema_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_refuses_newer_schema, setup, teardown),
