@@ -10,6 +10,7 @@
 # prints the CPU of ims-hss and of cx-client (% of one core over the phase)
 # and the CPU used by other processes on the machine (shared hosts).
 # Ports REST_PORT (25000) and DIA_PORT (25001); DB under /tmp.
+# HSS_LOG_KEEP=FILE: keep the HSS's log (e.g. a sanitizer build's report).
 set -u
 BUILD=${1:?usage: hss_cx.sh BUILD_DIR}
 BIN=$BUILD/bin
@@ -33,6 +34,7 @@ PERF_PID=
 cleanup() {
   [ -n "$PERF_PID" ] && { kill -INT "$PERF_PID" 2>/dev/null; wait "$PERF_PID" 2>/dev/null; }
   [ -n "$HSS_PID" ] && { kill "$HSS_PID" 2>/dev/null; wait "$HSS_PID" 2>/dev/null; }
+  [ -n "${HSS_LOG_KEEP:-}" ] && cp "$WORK/hss.log" "$HSS_LOG_KEEP"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -117,7 +119,7 @@ run_phase() {
   t0=$(date +%s.%N)
   if [ "$PERF" = 1 ]; then
     mkdir -p "$PERF_DIR"
-    ( sleep 1; exec perf record -q -g -e cpu-clock -p "$HSS_PID" -o "$PERF_DIR/$name.data" \
+    ( sleep 1; exec perf record -q ${PERF_CG:--g} -e cpu-clock -p "$HSS_PID" -o "$PERF_DIR/$name.data" \
         -- sleep "$PERF_SECS" ) >/dev/null 2>&1 &
     PERF_PID=$!
   fi
