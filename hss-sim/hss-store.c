@@ -140,6 +140,7 @@ struct hss_store {
 	struct wjob *q_head, **q_tail;
 	pthread_t q_thread;         /* the writer (see writer_main) */
 	int q_running, q_stop;
+	unsigned q_len, q_max;      /* jobs queued, not yet taken; the bound */
 	unsigned long n_batches, n_jobs;
 	/* the checkpointer thread (see ckpt_main) */
 	char *path;
@@ -506,6 +507,7 @@ int hss_store_open(const char *path, hss_store_t **out)
 	pthread_cond_init(&st->q_cond, NULL);
 	pthread_cond_init(&st->q_done, NULL);
 	st->q_tail = &st->q_head;
+	st->q_max = HSS_STORE_QUEUE_MAX;
 	st->data_version = -1;
 	const char *help = "HSS store reads by IMPI, answered from the subscriber cache or the file";
 	st->m_hits = ims_metrics_counter("hss_store_cache_reads_total", help, "result", "hit");
@@ -1589,6 +1591,9 @@ static void *writer_main(void *arg)
 		wjob_t *batch = st->q_head;
 		st->q_head = NULL;
 		st->q_tail = &st->q_head;
+		if (st->q_len >= st->q_max) /* an asynchronous caller may wait */
+			pthread_cond_broadcast(&st->q_done);
+		st->q_len = 0;
 		pthread_mutex_unlock(&st->q_mu);
 		batch_run(st, batch);
 		/* asynchronous jobs first (their callbacks send answers), then
@@ -1646,6 +1651,7 @@ static void enqueue(hss_store_t *st, wjob_t *j)
 	j->rc = IMS_EDB;
 	*st->q_tail = j;
 	st->q_tail = &j->next;
+	st->q_len++;
 	pthread_cond_signal(&st->q_cond);
 }
 
@@ -1679,7 +1685,23 @@ static int submit_async(hss_store_t *st, const wjob_t *tmpl, hss_store_done_t cb
 	j->cb = cb;
 	j->cb_arg = arg;
 	pthread_mutex_lock(&st->q_mu);
+	/* bounded: when the file is stuck (a lock held elsewhere, a slow
+	 * disk) the callers wait here, as the synchronous ones do, instead
+	 * of piling up deferred requests without end */
+	while (st->q_len >= st->q_max && !st->q_stop)
+		pthread_cond_wait(&st->q_done, &st->q_mu);
 	enqueue(st, j);
+	pthread_mutex_unlock(&st->q_mu);
+	return 0;
+}
+
+int hss_store_set_queue_max(hss_store_t *st, unsigned n)
+{
+	if (n == 0)
+		return IMS_EINVAL;
+	pthread_mutex_lock(&st->q_mu);
+	st->q_max = n;
+	pthread_cond_broadcast(&st->q_done);
 	pthread_mutex_unlock(&st->q_mu);
 	return 0;
 }

@@ -262,9 +262,10 @@ int hss_store_set_reg(hss_store_t *st, const char *impi, hss_reg_state_t state,
  * writer thread, which calls done(arg, rc, first_sqn) on its own thread
  * once the write is committed (rc as the synchronous call would return;
  * first_sqn for an SQN reservation). Writes, queued or not, commit in the
- * order they were submitted. done must not call back into a synchronous
- * Cx write. Returns 0 (done will be called) or IMS_EINVAL / IMS_ENOMEM
- * (it will not). */
+ * order they were submitted. done must not submit a Cx write itself.
+ * When HSS_STORE_QUEUE_MAX writes already wait, the call waits for room.
+ * Returns 0 (done will be called) or IMS_EINVAL / IMS_ENOMEM (it will
+ * not). */
 typedef void (*hss_store_done_t)(void *arg, int rc, uint64_t first_sqn);
 int hss_store_next_sqn_assign_async(hss_store_t *st, const char *impi, unsigned n,
 				    const char *scscf_name, hss_reg_state_t state,
@@ -275,5 +276,11 @@ int hss_store_set_reg_async(hss_store_t *st, const char *impi, hss_reg_state_t s
 /* Returns once every Cx write submitted before it is committed and its
  * callback has run. */
 int hss_store_sync(hss_store_t *st);
+
+/* At most this many Cx writes wait for the writer thread: past it, an
+ * asynchronous submit waits for the writer to take them (backpressure on
+ * the Diameter dispatch threads when the file is stuck). */
+#define HSS_STORE_QUEUE_MAX 4096
+int hss_store_set_queue_max(hss_store_t *st, unsigned n); /* IMS_EINVAL for 0 */
 
 #endif

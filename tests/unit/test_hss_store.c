@@ -789,6 +789,61 @@ static void test_store_async_writes(void **state)
 	hss_sub_free(a);
 }
 
+/* The queue of asynchronous writes is bounded: while another connection
+ * holds the write lock, a submitter waits once the queue is full, and
+ * everything goes through once the lock is released. */
+typedef struct bp_arg {
+	hss_store_t *st;
+	async_log_t *log;
+	_Atomic int submitted;
+} bp_arg_t;
+
+static void *bp_submitter(void *arg)
+{
+	bp_arg_t *b = arg;
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(hss_store_next_sqn_assign_async(b->st, IMPI1, 1, NULL,
+			HSS_REG_REGISTERED, async_done, b->log), 0);
+		b->submitted++;
+	}
+	return NULL;
+}
+
+static void test_store_async_queue_is_bounded(void **state)
+{
+	fx_t *fx = *state;
+	hss_sub_t *a = sub_make(IMPI1, "sip:a@" REALM, NULL), *out = NULL;
+	assert_int_equal(hss_store_create(fx->st, a), 0);
+	assert_int_equal(hss_store_set_queue_max(fx->st, 0), IMS_EINVAL);
+	assert_int_equal(hss_store_set_queue_max(fx->st, 4), 0);
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(fx->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	static async_log_t l;
+	memset(&l, 0, sizeof(l));
+	bp_arg_t b = { .st = fx->st, .log = &l };
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, bp_submitter, &b), 0);
+	usleep(300 * 1000);
+	int n = b.submitted;
+	assert_true(n >= 4 && n < 20); /* the first batch is taken, the queue full */
+	assert_int_equal(l.n, 0);      /* nothing committed */
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	pthread_join(th, NULL);
+	assert_int_equal(hss_store_sync(fx->st), 0);
+	assert_int_equal(l.n, 20);
+	for (int i = 0; i < 20; i++) {
+		assert_int_equal(l.rc[i], 0);
+		assert_int_equal(l.first[i], (uint64_t)i + 1);
+	}
+	usleep(2 * HSS_STORE_CACHE_CHECK_US);
+	assert_int_equal(hss_store_get_by_impi(fx->st, IMPI1, &out), 0);
+	assert_int_equal(out->sqn, 20);
+	hss_sub_free(out);
+	hss_sub_free(a);
+}
+
 static void test_store_page_size(void **state)
 {
 	fx_t *fx = *state;
@@ -914,6 +969,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_cache_created_record_reads_as_stored, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_group_commit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_async_writes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_async_queue_is_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_page_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_reopen_keeps_data_and_schema_version, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_refuses_newer_schema, setup, teardown),
