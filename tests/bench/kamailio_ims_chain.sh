@@ -13,6 +13,9 @@
 #   - the S-CSCF asks for KAM_AUTH_ALG (default 3GPP-Digest: scheme
 #     "SIP Digest", HA1 from the HSS, as our S-CSCF; "MD5" is the
 #     reference's "Digest-MD5").
+#     With KAM_AUTH_ALG=AKAv1-MD5 the two probe UEs register with IMS AKA
+#     (sipp/reg_aka.xml: Kamailio's MAR, our vectors); the kam_chain_reg
+#     ladder's scenario answers MD5 only, so run LADDERS=call then.
 # Ladders (names in steps.jsonl):
 #   kam_chain_reg   registration + de-registration cycles of USERS
 #                   subscribers, one UDP socket per UE (sipp -t un); per
@@ -126,7 +129,9 @@ for p in "${KAM_PIDS[@]}"; do kill -0 "$p" 2>/dev/null || bench_die "a kamailio 
 # --- the probe: UE A registers (cdp may need one Tc = 30 s to get its CEA) ---
 ue_register() { # imsi port csv-line
   printf 'SEQUENTIAL\n%s\n' "$(sed -n "${3}p" "$OUT/ues.csv")" > "$OUT/ue_$1.csv"
-  ( cd "$OUT" && timeout -k 5 30 sipp "$TARGET" -sf "$BENCH/sipp/reg_md5.xml" -inf "ue_$1.csv" \
+  local sf=reg_md5.xml
+  case "$KAM_AUTH_ALG" in AKA*) sf=reg_aka.xml ;; esac # K/OP in the csv
+  ( cd "$OUT" && timeout -k 5 30 sipp "$TARGET" -sf "$BENCH/sipp/$sf" -inf "ue_$1.csv" \
       -i 127.0.0.1 -p "$2" -m 1 -key expires 7200 -nostdin -timeout 20 -timeout_error \
       -trace_err -error_file "ue_$1.err" > "ue_$1.out" 2>&1 )
 }
