@@ -1,11 +1,12 @@
 /* HSS subscriber store on SQLite. See hss-store.h for the contract.
  *
  * One connection guarded by one mutex: this keeps every multi-statement
- * read consistent without relying on SQLite's own threading mode, and a
- * Cx request holds the lock for a few tens of microseconds only (issue 4):
- * every statement is prepared once, on first use, and reused
- * (sqlite3_reset); a read of a subscriber and its identities is one read
- * transaction. Writes are BEGIN IMMEDIATE transactions so the write lock is
+ * read consistent without relying on SQLite's own threading mode. Every
+ * statement is prepared once, on first use, and reused (sqlite3_reset); a
+ * read of a subscriber and its identities is one read transaction. Cx
+ * requests mostly stay off that mutex (issue 4): a cache hit takes the
+ * cache's own mutex, and the Cx writes are committed in batches by the
+ * writer thread (see "Cx writes: group commit" below). Writes are BEGIN IMMEDIATE transactions so the write lock is
  * taken up front (no SQLITE_BUSY upgrade dead-ends when another process,
  * e.g. the sqlite3 shell, holds the file). */
 #include "hss-store.h"
@@ -140,7 +141,7 @@ struct hss_store {
 	struct wjob *q_head, **q_tail;
 	pthread_t q_thread;         /* the writer (see writer_main) */
 	int q_running, q_stop;
-	unsigned q_len, q_max;      /* jobs queued, not yet taken; the bound */
+	unsigned q_len, q_max;      /* jobs waiting for the writer; their bound */
 	unsigned long n_batches, n_jobs;
 	/* the checkpointer thread (see ckpt_main) */
 	char *path;

@@ -35,7 +35,7 @@ static entry_t *slot(uint32_t cmd)
 /* One request on its way through a handler: on the heap, since a
  * deferred answer outlives the dispatch callback. */
 struct cx_deferred {
-	cx_answer_t ans; /* first: cx_server_defer finds the request from it */
+	cx_answer_t ans;
 	cx_req_t req;
 	struct msg *msg;  /* the request, then its answer */
 	ims_arena_t *arena;

@@ -13,7 +13,8 @@
  *
  * Threading: handlers run on freeDiameter's dispatch threads, several at
  * once (AppServThreads, cx_core_cfg_t.app_threads, 4 by default): they
- * must be thread-safe. */
+ * must be thread-safe. A deferred answer (cx_server_defer below) is
+ * encoded and sent on the thread that resumes it. */
 #ifndef CX_SERVER_H
 #define CX_SERVER_H
 
